@@ -1,5 +1,6 @@
 // What the rest of the server knows about an irma_configuration: schemes, issuers,
 // credential types and attribute types, each with its full dotted identifier.
+import type { KeyObject } from 'node:crypto';
 import type { PublicKey, PrivateKey } from '../idemix/keys.js';
 
 export type Translated = Record<string, string>; // language code -> text ("en", "nl", ...)
@@ -64,4 +65,6 @@ export interface SchemeRegistry {
   privateKey(issuerId: string, counter: number): PrivateKey | undefined;
   /** The issuer signs with its highest-counter private key. */
   latestPrivateKey(issuerId: string): PrivateKey | undefined;
+  /** RSA key `<scheme>/kss-<kid>.pem` that verifies a distributed scheme's keyshare (ProofP) JWTs. */
+  keysharePublicKey?(schemeId: string, kid: number): KeyObject | undefined;
 }

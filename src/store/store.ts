@@ -18,6 +18,11 @@ export interface StoredSession {
 export interface MutationOutcome<T, R> {
   value?: T;
   ttlMs?: number;
+  /**
+   * This write finishes the session (its effects must survive a failover): a replicated
+   * store waits for replica acknowledgement (`redis_wait_replicas`) before `update` resolves.
+   */
+  durable?: boolean;
   result: R;
 }
 

@@ -1,0 +1,392 @@
+// Loading ServerOptions the way the reference does: flag > env IRMASERVER_* > config file > defaults.
+// Values are first collected per snake_case key (with the source that won), then coerced by kind,
+// then assembled; key/`_file` twins and requestor key files are read here, so ServerOptions only
+// ever holds the key material itself.
+import { readFileSync, statSync } from 'node:fs';
+import { networkInterfaces, homedir } from 'node:os';
+import { join, resolve } from 'node:path';
+import {
+  defaultOptions,
+  OptionsError,
+  type AuthMethod,
+  type RequestorOptions,
+  type ServerOptions,
+} from '../server/options.js';
+import { findConfigFile, readConfigFile } from './config-file.js';
+import { envName, OPTION_SPECS, SPEC_BY_KEY, type OptionSpec } from './option-specs.js';
+import { parseKeyRing, redisOptionsFrom } from './redis-config.js';
+
+export type ValueSource = 'flag' | 'env' | 'file';
+
+export interface ConfigInput {
+  /** Flag values by snake_case key, only those given on the command line. */
+  flags: Record<string, unknown>;
+  env: Record<string, string | undefined>;
+  cwd: string;
+}
+
+export interface LoadedConfig {
+  /** Not yet validated (see validateOptions); schemesPath is '' when the demo scheme is to be used. */
+  options: ServerOptions;
+  /** The config file read, if any. */
+  configFile?: string;
+  /** Which source set each key that was set. */
+  sources: Map<string, ValueSource>;
+  /** Problems that do not stop the server: unknown keys, ignored options. */
+  warnings: string[];
+  /** Development mode without schemes_path: generate and use the demo scheme in dataDir. */
+  useDemoScheme: boolean;
+  dataDir: string;
+}
+
+/** Where the development demo scheme lives unless data_dir says otherwise. */
+export function defaultDataDir(env: Record<string, string | undefined>): string {
+  return join(env.HOME || homedir(), '.irma-server-ts');
+}
+
+export function loadConfig(input: ConfigInput): LoadedConfig {
+  const { flags, env, cwd } = input;
+  const warnings: string[] = [];
+
+  const explicitConfig = flags.config ?? nonEmpty(env[envName('config')]);
+  if (explicitConfig !== undefined && typeof explicitConfig !== 'string') {
+    throw new OptionsError('config must be a path');
+  }
+  const configFile = findConfigFile(explicitConfig, cwd, env.HOME || homedir());
+  const fileValues = configFile ? readConfigFile(configFile) : {};
+  for (const key of Object.keys(fileValues)) {
+    if (!SPEC_BY_KEY.has(key) || key === 'config') warnings.push(`unknown configuration key "${key}" in ${configFile}`);
+  }
+
+  // Every key resolved once, with the source that won, so `_file` twins and list/map options follow
+  // the same precedence as everything else.
+  const values = new Map<string, unknown>();
+  const sources = new Map<string, ValueSource>();
+  for (const spec of OPTION_SPECS) {
+    if (spec.key === 'config') continue;
+    const resolved = resolveValue(spec, flags, env, fileValues);
+    if (!resolved) continue;
+    values.set(spec.key, resolved.value);
+    sources.set(spec.key, resolved.source);
+    if (spec.ignored) warnings.push(`option ${spec.key} is ignored: ${spec.ignored}`);
+  }
+
+  const get = <T>(key: string): T | undefined => values.get(key) as T | undefined;
+  const production = get<boolean>('production') ?? false;
+  const o = defaultOptions(production);
+
+  const set = <K extends keyof ServerOptions>(field: K, key: string): void => {
+    const v = get<ServerOptions[K]>(key);
+    if (v !== undefined) o[field] = v;
+  };
+  set('url', 'url');
+  if (!values.has('url') && !production) o.url = developmentUrl();
+  set('port', 'port');
+  set('listenAddr', 'listen_addr');
+  set('clientPort', 'client_port');
+  set('clientListenAddr', 'client_listen_addr');
+  set('apiPrefix', 'api_prefix');
+  set('noTls', 'no_tls');
+  set('noAuth', 'no_auth');
+  set('disclosePerms', 'disclose_perms');
+  set('signPerms', 'sign_perms');
+  set('issuePerms', 'issue_perms');
+  set('revokePerms', 'revoke_perms');
+  set('skipPrivateKeysCheck', 'skip_private_keys_check');
+  set('maxRequestAge', 'max_request_age');
+  set('jwtIssuer', 'jwt_issuer');
+  set('allowUnsignedCallbacks', 'allow_unsigned_callbacks');
+  set('augmentClientReturnUrl', 'augment_client_return_url');
+  set('maxSessionLifetime', 'max_session_lifetime');
+  set('sessionResultLifetime', 'session_result_lifetime');
+  set('sse', 'sse');
+  set('schemesPath', 'schemes_path');
+  set('privkeys', 'privkeys');
+  set('staticPath', 'static_path');
+  set('staticPrefix', 'static_prefix');
+  set('verbose', 'verbose');
+  set('quiet', 'quiet');
+  set('logJson', 'log_json');
+  set('acceptInsecureProtocolVersions', 'accept_insecure_protocol_versions');
+
+  const storeType = get<string>('store_type');
+  if (storeType !== undefined && storeType !== '') {
+    if (storeType !== 'memory' && storeType !== 'redis') {
+      throw new OptionsError(`store_type must be "memory" or "redis" (was "${storeType}")`);
+    }
+    o.storeType = storeType;
+  }
+
+  const keyOf = (key: string, what: string): string | undefined =>
+    readKey(what, key, get<string>(key), get<string>(`${key}_file`), cwd);
+  o.tlsCert = keyOf('tls_cert', 'TLS configuration');
+  o.tlsPrivkey = keyOf('tls_privkey', 'TLS configuration');
+  o.clientTlsCert = keyOf('client_tls_cert', 'client TLS configuration');
+  o.clientTlsPrivkey = keyOf('client_tls_privkey', 'client TLS configuration');
+  o.jwtPrivateKey = keyOf('jwt_privkey', 'private key');
+
+  const requestors = get<Record<string, unknown>>('requestors');
+  if (requestors) o.requestors = parseRequestors(requestors, cwd, warnings);
+  const staticSessions = get<Record<string, unknown>>('static_sessions');
+  if (staticSessions) o.staticSessions = staticSessions;
+
+  if (o.storeType === 'redis') o.redis = redisOptionsFrom(get, cwd);
+
+  if (o.schemesPath !== '') o.schemesPath = resolve(cwd, o.schemesPath);
+  if (o.privkeys !== undefined) o.privkeys = o.privkeys === '' ? undefined : resolve(cwd, o.privkeys);
+  if (o.staticPath !== '') o.staticPath = resolve(cwd, o.staticPath);
+
+  const dataDir = get<string>('data_dir') || defaultDataDir(env);
+  return {
+    options: o,
+    configFile,
+    sources,
+    warnings,
+    useDemoScheme: o.schemesPath === '' && !production,
+    dataDir: resolve(cwd, dataDir),
+  };
+}
+
+function nonEmpty(v: string | undefined): string | undefined {
+  return v === undefined || v === '' ? undefined : v;
+}
+
+function resolveValue(
+  spec: OptionSpec,
+  flags: Record<string, unknown>,
+  env: Record<string, string | undefined>,
+  file: Record<string, unknown>,
+): { value: unknown; source: ValueSource } | undefined {
+  if (flags[spec.key] !== undefined) return { value: fromFlag(spec, flags[spec.key]), source: 'flag' };
+  // An empty environment variable counts as unset, as in the reference.
+  const e = nonEmpty(env[envName(spec.key)]);
+  if (e !== undefined) return { value: fromText(spec, e, envName(spec.key)), source: 'env' };
+  if (file[spec.key] !== undefined && file[spec.key] !== null) {
+    return { value: fromFile(spec, file[spec.key]), source: 'file' };
+  }
+  return undefined;
+}
+
+/** Commander already parsed booleans, counts and integers; lists arrive as repeated raw strings. */
+function fromFlag(spec: OptionSpec, v: unknown): unknown {
+  const where = `--${spec.key.replace(/_/g, '-')}`;
+  switch (spec.kind) {
+    case 'list':
+      return (v as string[]).flatMap((s) => splitList(s, /,/));
+    case 'map':
+      return parseJsonMap(v as string, where);
+    case 'keyring':
+      return parseKeyRing(v as string, where);
+    case 'int':
+      return typeof v === 'number' ? v : parseInteger(String(v), where);
+    default:
+      return v;
+  }
+}
+
+function fromText(spec: OptionSpec, text: string, where: string): unknown {
+  switch (spec.kind) {
+    case 'string':
+      return text;
+    case 'int':
+    case 'count':
+      return parseInteger(text, where);
+    case 'bool':
+      return parseBoolean(text, where);
+    case 'list':
+      return splitList(text, /[\s,]+/);
+    case 'map':
+      return parseJsonMap(text, where);
+    case 'keyring':
+      return parseKeyRing(text, where);
+  }
+}
+
+function fromFile(spec: OptionSpec, v: unknown): unknown {
+  const where = `configuration key ${spec.key}`;
+  switch (spec.kind) {
+    case 'string':
+      if (typeof v === 'string') return v;
+      if (typeof v === 'number') return String(v);
+      break;
+    case 'int':
+    case 'count':
+      if (typeof v === 'number' && Number.isSafeInteger(v)) return v;
+      if (typeof v === 'string') return parseInteger(v, where);
+      break;
+    case 'bool':
+      if (typeof v === 'boolean') return v;
+      if (typeof v === 'string') return parseBoolean(v, where);
+      break;
+    case 'list':
+      if (Array.isArray(v) && v.every((x) => typeof x === 'string')) return v;
+      if (typeof v === 'string') return splitList(v, /[\s,]+/);
+      break;
+    case 'map':
+      if (typeof v === 'object' && !Array.isArray(v)) return v;
+      if (typeof v === 'string') return parseJsonMap(v, where);
+      break;
+    case 'keyring':
+      if (typeof v === 'string') return parseKeyRing(v, where);
+      if (Array.isArray(v)) return parseKeyRing(JSON.stringify(v), where);
+      break;
+  }
+  throw new OptionsError(`invalid value for ${where}: expected ${describeKind(spec.kind)}`);
+}
+
+function describeKind(kind: OptionSpec['kind']): string {
+  return {
+    string: 'a string',
+    int: 'an integer',
+    count: 'an integer',
+    bool: 'a boolean',
+    list: 'a list of strings',
+    map: 'an object',
+    keyring: 'a list of {id, key}',
+  }[kind];
+}
+
+function splitList(text: string, separator: RegExp): string[] {
+  return text.split(separator).map((s) => s.trim()).filter((s) => s !== '');
+}
+
+export function parseInteger(text: string, where: string): number {
+  const t = text.trim();
+  const n = Number(t);
+  if (!/^[-+]?\d+$/.test(t) || !Number.isSafeInteger(n)) {
+    throw new OptionsError(`invalid value for ${where}: "${text}" is not an integer`);
+  }
+  return n;
+}
+
+/** The spellings Go's strconv.ParseBool accepts, plus yes/no. */
+export function parseBoolean(text: string, where: string): boolean {
+  const t = text.trim().toLowerCase();
+  if (['1', 't', 'true', 'yes', 'y', 'on'].includes(t)) return true;
+  if (['0', 'f', 'false', 'no', 'n', 'off'].includes(t)) return false;
+  throw new OptionsError(`invalid value for ${where}: "${text}" is not a boolean (use true or false)`);
+}
+
+function parseJsonMap(text: string, where: string): Record<string, unknown> {
+  if (text.trim() === '') return {};
+  let v: unknown;
+  try {
+    v = JSON.parse(text);
+  } catch (e) {
+    throw new OptionsError(`failed to unmarshal ${where} from flag or env var: ${(e as Error).message}`);
+  }
+  if (typeof v !== 'object' || v === null || Array.isArray(v)) {
+    throw new OptionsError(`failed to unmarshal ${where} from flag or env var: expected a JSON object`);
+  }
+  return v as Record<string, unknown>;
+}
+
+/**
+ * A key given inline or as a file (exactly one of the pair). The file is read verbatim: a
+ * trailing newline stays part of the key, as in the reference.
+ */
+export function readKey(
+  what: string,
+  key: string,
+  inline: string | undefined,
+  file: string | undefined,
+  cwd: string,
+): string | undefined {
+  const hasInline = inline !== undefined && inline !== '';
+  const hasFile = file !== undefined && file !== '';
+  if (!hasInline && !hasFile) return undefined;
+  if (hasInline && hasFile) {
+    throw new OptionsError(`failed to read ${what}: provide either key or path to key (${key} and ${key}_file both set)`);
+  }
+  if (hasInline) return inline;
+  return readKeyFile(resolve(cwd, file!), `failed to read ${what} (${key}_file)`);
+}
+
+function readKeyFile(path: string, context: string): string {
+  let stat;
+  try {
+    stat = statSync(path);
+  } catch (e) {
+    throw new OptionsError(`${context}: failed to stat key: ${(e as Error).message}`);
+  }
+  if (stat.isDirectory()) throw new OptionsError(`${context}: cannot read key from a directory`);
+  if (!stat.isFile()) throw new OptionsError(`${context}: cannot read key from nonregular file`);
+  try {
+    return readFileSync(path, 'utf8');
+  } catch (e) {
+    throw new OptionsError(`${context}: ${(e as Error).message}`);
+  }
+}
+
+const REQUESTOR_KEYS = new Set([
+  'auth_method',
+  'key',
+  'key_file',
+  'disclose_perms',
+  'sign_perms',
+  'issue_perms',
+  'revoke_perms',
+  'host_perms',
+]);
+
+function parseRequestors(raw: Record<string, unknown>, cwd: string, warnings: string[]): Record<string, RequestorOptions> {
+  const out: Record<string, RequestorOptions> = {};
+  for (const [name, value] of Object.entries(raw)) {
+    if (typeof value !== 'object' || value === null || Array.isArray(value)) {
+      throw new OptionsError(`requestor ${name}: expected an object with auth_method and key or key_file`);
+    }
+    // Member names match case-insensitively, as mapstructure does in the reference.
+    const r: Record<string, unknown> = {};
+    for (const [k, v] of Object.entries(value)) {
+      const lk = k.toLowerCase();
+      if (!REQUESTOR_KEYS.has(lk)) warnings.push(`unknown key "${k}" in requestor ${name}`);
+      else r[lk] = v;
+    }
+    const str = (k: string): string | undefined => {
+      const v = r[k];
+      if (v === undefined || v === null) return undefined;
+      if (typeof v !== 'string') throw new OptionsError(`requestor ${name}: ${k} must be a string`);
+      return v;
+    };
+    const list = (k: string): string[] | undefined => {
+      const v = r[k];
+      if (v === undefined || v === null) return undefined;
+      if (typeof v === 'string') return splitList(v, /[\s,]+/);
+      if (!Array.isArray(v) || !v.every((x) => typeof x === 'string')) {
+        throw new OptionsError(`requestor ${name}: ${k} must be a list of strings`);
+      }
+      return v;
+    };
+    const inline = str('key');
+    const file = str('key_file');
+    const hasInline = inline !== undefined && inline !== '';
+    const hasFile = file !== undefined && file !== '';
+    if (hasInline === hasFile) {
+      throw new OptionsError(`failed to read key of requestor ${name}: provide either key or path to key`);
+    }
+    const key = hasInline ? inline! : readKeyFile(resolve(cwd, file!), `failed to read key of requestor ${name}`);
+    const requestor: RequestorOptions = { authMethod: (str('auth_method') ?? '') as AuthMethod, key };
+    const perms = {
+      disclosePerms: list('disclose_perms'),
+      signPerms: list('sign_perms'),
+      issuePerms: list('issue_perms'),
+      revokePerms: list('revoke_perms'),
+      hostPerms: list('host_perms'),
+    };
+    for (const [field, v] of Object.entries(perms)) {
+      if (v !== undefined) (requestor as unknown as Record<string, unknown>)[field] = v;
+    }
+    out[name] = requestor;
+  }
+  return out;
+}
+
+/** The reference's development default: http://<first non-internal IPv4>:port ('' if there is none). */
+export function developmentUrl(): string {
+  for (const addrs of Object.values(networkInterfaces())) {
+    for (const a of addrs ?? []) {
+      if (a.family === 'IPv4' && !a.internal) return `http://${a.address}:port`;
+    }
+  }
+  return '';
+}

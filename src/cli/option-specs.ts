@@ -1,0 +1,151 @@
+// The table of configuration keys the `irma-server` command understands. Names are a compatibility
+// contract with the reference `irma server`: config-file key snake_case, flag the same in kebab-case,
+// environment variable IRMASERVER_<KEY IN UPPER CASE>.
+
+export type OptionKind =
+  | 'string'
+  | 'int'
+  | 'bool'
+  | 'count' // -v, -vv
+  | 'list' // comma-separated in flags, comma/space-separated in env, a list in files
+  | 'map' // a JSON object in flags and env, an object in files
+  | 'keyring'; // id:base64key[,id:base64key] or a JSON list of {id, key}; a list in files
+
+export interface OptionSpec {
+  /** Config-file key. */
+  key: string;
+  short?: string;
+  kind: OptionKind;
+  help: string;
+  group: string;
+  /** Never printed: keys, passwords. */
+  secret?: boolean;
+  /** Read but unused: the reason, shown as a warning when the option is set. */
+  ignored?: string;
+}
+
+const G_SCHEMES = 'Schemes and files';
+const G_LISTEN = 'Server address and port to listen on';
+const G_AUTH = 'Requestor authentication and default requestor permissions';
+const G_STORE = 'Session store configuration';
+const G_JWT = 'JWT configuration';
+const G_TLS = 'TLS configuration (leave empty to disable TLS)';
+const G_OTHER = 'Other options';
+
+export const OPTION_SPECS: readonly OptionSpec[] = [
+  { key: 'config', short: 'c', kind: 'string', group: G_SCHEMES, help: 'path to configuration file' },
+  { key: 'schemes_path', short: 's', kind: 'string', group: G_SCHEMES,
+    help: 'path to irma_configuration (default in development: the generated demo scheme in --data-dir)' },
+  { key: 'privkeys', short: 'k', kind: 'string', group: G_SCHEMES, help: 'path to IRMA private keys' },
+  { key: 'data_dir', kind: 'string', group: G_SCHEMES,
+    help: 'where the development demo scheme is generated (default ~/.irma-server-ts)' },
+  { key: 'schemes_assets_path', kind: 'string', group: G_SCHEMES, help: 'not supported',
+    ignored: 'scheme assets are not copied; put the schemes in schemes_path' },
+  { key: 'schemes_update', kind: 'int', group: G_SCHEMES, help: 'not supported',
+    ignored: 'schemes are not updated automatically' },
+  { key: 'static_path', kind: 'string', group: G_SCHEMES,
+    help: 'host files under this path as static files (leave empty to disable)' },
+  { key: 'static_prefix', kind: 'string', group: G_SCHEMES, help: 'host static files under this URL prefix (default "/")' },
+  { key: 'url', short: 'u', kind: 'string', group: G_SCHEMES,
+    help: 'external URL to server to which the IRMA client connects, ":port" being replaced by --port value (default in development: http://<local IPv4>:port)' },
+  { key: 'revocation_db_type', kind: 'string', group: G_SCHEMES, help: 'not supported', ignored: 'revocation is not supported' },
+  { key: 'revocation_db_str', kind: 'string', group: G_SCHEMES, help: 'not supported', secret: true,
+    ignored: 'revocation is not supported' },
+  { key: 'revocation_settings', kind: 'map', group: G_SCHEMES, help: 'not supported', ignored: 'revocation is not supported' },
+  { key: 'sse', kind: 'bool', group: G_SCHEMES, help: 'enable server-sent events for status updates (also with the Redis store)' },
+
+  { key: 'port', short: 'p', kind: 'int', group: G_LISTEN, help: 'port at which to listen (default 8088)' },
+  { key: 'listen_addr', short: 'l', kind: 'string', group: G_LISTEN, help: 'address at which to listen (default all)' },
+  { key: 'api_prefix', short: 'a', kind: 'string', group: G_LISTEN,
+    help: 'prefix API endpoints with this string, e.g. POST /session becomes POST {api-prefix}/session (default "/")' },
+  { key: 'client_port', kind: 'int', group: G_LISTEN, help: 'if specified, start a separate server for the IRMA app at this port' },
+  { key: 'client_listen_addr', kind: 'string', group: G_LISTEN, help: 'address at which server for IRMA app listens' },
+
+  { key: 'no_auth', kind: 'bool', group: G_AUTH,
+    help: 'whether or not to authenticate requestors (and reject all authenticated requests) (default true in development, false in production)' },
+  { key: 'requestors', kind: 'map', group: G_AUTH, help: 'requestor configuration (in JSON)' },
+  { key: 'disclose_perms', kind: 'list', group: G_AUTH, help: 'list of attributes that all requestors may verify (default *)' },
+  { key: 'sign_perms', kind: 'list', group: G_AUTH,
+    help: 'list of attributes that all requestors may request in signatures (default *)' },
+  { key: 'issue_perms', kind: 'list', group: G_AUTH,
+    help: 'list of attributes that all requestors may issue (default * in development, none in production)' },
+  { key: 'revoke_perms', kind: 'list', group: G_AUTH, help: 'list of credentials that all requestors may revoke' },
+  { key: 'skip_private_keys_check', kind: 'bool', group: G_AUTH,
+    help: 'whether or not to skip checking whether the private keys that requestors have permission for using are present in the configuration' },
+  { key: 'static_sessions', kind: 'map', group: G_AUTH, help: 'preconfigured static sessions (in JSON)' },
+  { key: 'max_session_lifetime', kind: 'int', group: G_AUTH,
+    help: 'maximum duration of a session once a client connects in minutes (default 15)' },
+  { key: 'session_result_lifetime', kind: 'int', group: G_AUTH,
+    help: 'determines how long a session result is preserved in minutes (default 5)' },
+
+  { key: 'store_type', kind: 'string', group: G_STORE, help: 'how session state is kept: memory or redis (default "memory")' },
+  { key: 'redis_addr', kind: 'string', group: G_STORE, help: 'Redis address, to be specified as host:port' },
+  { key: 'redis_sentinel_addrs', kind: 'list', group: G_STORE, help: 'Redis Sentinel addresses, to be specified as host:port' },
+  { key: 'redis_sentinel_master_name', kind: 'string', group: G_STORE, help: 'Redis Sentinel master name' },
+  { key: 'redis_cluster_addrs', kind: 'list', group: G_STORE, help: 'Redis Cluster seed node addresses, as host:port' },
+  { key: 'redis_accept_inconsistency_risk', kind: 'bool', group: G_STORE,
+    help: 'accept the risk of inconsistent session state when using Redis Sentinel or Cluster' },
+  { key: 'redis_username', kind: 'string', group: G_STORE, help: 'Redis server username (when using ACLs)' },
+  { key: 'redis_pw', kind: 'string', group: G_STORE, help: 'Redis server password', secret: true },
+  { key: 'redis_sentinel_username', kind: 'string', group: G_STORE, help: 'Redis Sentinel username (when using ACLs)' },
+  { key: 'redis_sentinel_pw', kind: 'string', group: G_STORE, help: 'Redis Sentinel password', secret: true },
+  { key: 'redis_allow_empty_password', kind: 'bool', group: G_STORE, help: 'explicitly allow an empty string as Redis password' },
+  { key: 'redis_acl_use_key_prefixes', kind: 'bool', group: G_STORE,
+    help: 'if enabled all Redis keys will be prefixed with the username for ACLs (username:key)' },
+  { key: 'redis_key_prefix', kind: 'string', group: G_STORE, help: 'extra prefix for all Redis keys (after the ACL username prefix)' },
+  { key: 'redis_db', kind: 'int', group: G_STORE, help: 'database to be selected after connecting to the server (default 0)' },
+  { key: 'redis_tls_cert', kind: 'string', group: G_STORE, help: 'use Redis TLS with specific certificate or certificate authority' },
+  { key: 'redis_tls_cert_file', kind: 'string', group: G_STORE,
+    help: 'use Redis TLS path to specific certificate or certificate authority' },
+  { key: 'redis_tls_client_key_file', kind: 'string', group: G_STORE, help: 'use Redis mTLS with specified client key path' },
+  { key: 'redis_tls_client_cert_file', kind: 'string', group: G_STORE, help: 'use Redis mTLS with specified client certificate path' },
+  { key: 'redis_no_tls', kind: 'bool', group: G_STORE,
+    help: 'disable Redis TLS (by default, Redis TLS is enabled with the system certificate pool)' },
+  { key: 'redis_wait_replicas', kind: 'int', group: G_STORE,
+    help: 'wait until this many replicas acknowledged a write that finishes a session (default 0)' },
+  { key: 'redis_wait_timeout', kind: 'int', group: G_STORE, help: 'milliseconds the wait for replicas may take (default 1000)' },
+  { key: 'redis_timeout', kind: 'int', group: G_STORE,
+    help: 'milliseconds a Redis operation may take before the request fails (default 3000)' },
+  { key: 'store_encryption_keys', kind: 'keyring', group: G_STORE, secret: true,
+    help: 'encrypt session state at rest: id:base64key[,id:base64key...] (32-byte keys) or a JSON list of {"id","key"}; the first one encrypts, all decrypt' },
+  { key: 'store_encryption_allow_plaintext', kind: 'bool', group: G_STORE,
+    help: 'also read unencrypted session state (only while migrating to encryption)' },
+
+  { key: 'jwt_issuer', short: 'j', kind: 'string', group: G_JWT, help: 'JWT issuer (default "irmaserver")' },
+  { key: 'jwt_privkey', kind: 'string', group: G_JWT, help: 'JWT private key', secret: true },
+  { key: 'jwt_privkey_file', kind: 'string', group: G_JWT, help: 'path to JWT private key' },
+  { key: 'max_request_age', kind: 'int', group: G_JWT, help: 'max age in seconds of a session request JWT (default 300)' },
+  { key: 'allow_unsigned_callbacks', kind: 'bool', group: G_JWT,
+    help: 'allow callbackUrl in session requests when no JWT privatekey is installed (potentially unsafe)' },
+  { key: 'augment_client_return_url', kind: 'bool', group: G_JWT,
+    help: 'augment the client return url with the server session token if present' },
+
+  { key: 'tls_cert', kind: 'string', group: G_TLS, help: 'TLS certificate (chain)' },
+  { key: 'tls_cert_file', kind: 'string', group: G_TLS, help: 'path to TLS certificate (chain)' },
+  { key: 'tls_privkey', kind: 'string', group: G_TLS, help: 'TLS private key', secret: true },
+  { key: 'tls_privkey_file', kind: 'string', group: G_TLS, help: 'path to TLS private key' },
+  { key: 'client_tls_cert', kind: 'string', group: G_TLS, help: 'TLS certificate (chain) for IRMA app server' },
+  { key: 'client_tls_cert_file', kind: 'string', group: G_TLS, help: 'path to TLS certificate (chain) for IRMA app server' },
+  { key: 'client_tls_privkey', kind: 'string', group: G_TLS, help: 'TLS private key for IRMA app server', secret: true },
+  { key: 'client_tls_privkey_file', kind: 'string', group: G_TLS, help: 'path to TLS private key for IRMA app server' },
+  { key: 'no_tls', kind: 'bool', group: G_TLS, help: 'disable TLS' },
+
+  { key: 'email', short: 'e', kind: 'string', group: G_OTHER, help: 'deprecated, ignored', ignored: 'deprecated' },
+  { key: 'no_email', kind: 'bool', group: G_OTHER, help: 'deprecated, ignored', ignored: 'deprecated' },
+  { key: 'verbose', short: 'v', kind: 'count', group: G_OTHER, help: 'verbose (repeatable)' },
+  { key: 'quiet', short: 'q', kind: 'bool', group: G_OTHER, help: 'quiet' },
+  { key: 'log_json', kind: 'bool', group: G_OTHER, help: 'log in JSON format' },
+  { key: 'production', kind: 'bool', group: G_OTHER, help: 'production mode' },
+  { key: 'accept_insecure_protocol_versions', kind: 'bool', group: G_OTHER,
+    help: 'accept IRMA app protocol versions below 2.5' },
+];
+
+export const SPEC_BY_KEY: ReadonlyMap<string, OptionSpec> = new Map(OPTION_SPECS.map((s) => [s.key, s]));
+
+export function flagName(key: string): string {
+  return key.replace(/_/g, '-');
+}
+
+export function envName(key: string): string {
+  return 'IRMASERVER_' + key.toUpperCase();
+}

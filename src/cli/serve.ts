@@ -1,0 +1,75 @@
+// `irma-server server`: configure, start, print how to reach the server, run until told to stop.
+import { once } from 'node:events';
+import { validateOptionsAgainstSchemes, type ServerOptions } from '../server/options.js';
+import { configure, type Configured } from './configure.js';
+import { describeStartupError } from './startup-error.js';
+import type { CliIo, Env } from './run.js';
+
+export async function serveCommand(flags: Record<string, unknown>, env: Env, io: CliIo): Promise<number> {
+  let configured: Configured;
+  try {
+    configured = await configure(flags, env, io);
+  } catch (e) {
+    io.stderr.write(`irma-server: failed to read configuration: ${describeStartupError(e)}\n`);
+    return 1;
+  }
+  const { options, loaded, logger } = configured;
+
+  const { startServer } = await import('../server/index.js');
+  let server: Awaited<ReturnType<typeof startServer>>;
+  try {
+    // Loaded here rather than by the server, so the permission checks that need them run first.
+    const { loadSchemes } = await import('../scheme/loader.js');
+    const schemes = await loadSchemes({ schemesPath: options.schemesPath, privateKeysPath: options.privkeys });
+    validateOptionsAgainstSchemes(options, schemes);
+    server = await startServer(options, { schemes, logger });
+  } catch (e) {
+    logger.error(`failed to start server: ${describeStartupError(e)}`);
+    return 1;
+  }
+  logger.info({ url: server.url, port: server.port }, 'server listening');
+  if (loaded.useDemoScheme && options.noAuth) io.stdout.write(firstSessionHint(options, server.port));
+  io.onListening?.(server.url);
+
+  await stopRequested(io.signal);
+  logger.info('stopping');
+  await server.close();
+  logger.info('Exiting');
+  return 0;
+}
+
+/** The curl command that starts a disclosure of the demo credential, and what to do next. */
+export function firstSessionHint(options: ServerOptions, port: number): string {
+  const base = `http://localhost:${port}${options.apiPrefix.replace(/\/$/, '')}`;
+  const request = JSON.stringify({
+    '@context': 'https://irma.app/ld/request/disclosure/v2',
+    disclose: [[['demo.Example.person.firstname', 'demo.Example.person.over18']]],
+  });
+  return [
+    '',
+    'Development mode with the generated demo scheme and no requestor authentication.',
+    'Start a first session (disclosure of demo.Example.person):',
+    '',
+    `  curl -s -X POST ${base}/session -H 'Content-Type: application/json' \\`,
+    `    -d '${request}'`,
+    '',
+    'The answer holds sessionPtr (for the app, as a QR code) and token; follow the session with',
+    `  curl -s ${base}/session/<token>/status      and      curl -s ${base}/session/<token>/result`,
+    '',
+  ].join('\n');
+}
+
+async function stopRequested(signal: AbortSignal | undefined): Promise<void> {
+  const controller = new AbortController();
+  const stops: Promise<unknown>[] = [
+    once(process, 'SIGINT', { signal: controller.signal }),
+    once(process, 'SIGTERM', { signal: controller.signal }),
+  ];
+  if (signal) stops.push(signal.aborted ? Promise.resolve() : once(signal, 'abort', { signal: controller.signal }));
+  try {
+    await Promise.race(stops);
+  } finally {
+    controller.abort();
+    await Promise.allSettled(stops);
+  }
+}

@@ -1,0 +1,164 @@
+// The app's API under /irma/session/{ct} (spec §5) and the frontend's (§5.6).
+import type { FastifyInstance, FastifyRequest } from 'fastify';
+import { ProtocolError } from '../protocol/errors.js';
+import { parseVersionHeader } from '../protocol/versions.js';
+import {
+  cancel,
+  completePairing,
+  connect,
+  getRequest,
+  setFrontendOptions,
+  type ClientCall,
+} from '../session/machine.js';
+import type { Session } from '../session/session.js';
+import { newPairingCode, sameSecret, TOKEN_PATTERN } from '../session/tokens.js';
+import { load, transact } from './session-runner.js';
+import type { ServerContext } from './context.js';
+import { frontendStatus } from './frontend-status.js';
+import { sendJson } from './http-errors.js';
+import { handleClientPost } from './client-post.js';
+import { sendMachineReply } from './replies.js';
+import { streamStatus, type StreamRegistry } from './sse.js';
+import { parseFrontendOptionsRequest } from '../protocol/messages.js';
+
+type Params = { ct: string };
+const BAD_CLIENT_TOKEN = 'string did not pass input validation for clientToken';
+
+export function clientTokenParam(request: FastifyRequest): string {
+  const ct = (request.params as Params).ct;
+  if (!TOKEN_PATTERN.test(ct)) throw new ProtocolError('INVALID_REQUEST', BAD_CLIENT_TOKEN);
+  return ct;
+}
+
+function header(request: FastifyRequest, name: string): string | undefined {
+  const v = request.headers[name];
+  return Array.isArray(v) ? v[0] : v;
+}
+
+/** A request `host` binds the session to that host (§5.1 step 4). */
+export function checkHost(session: Session, request: FastifyRequest): void {
+  if (!session.host) return;
+  const actual = (header(request, 'host') ?? '').toLowerCase();
+  const wanted = session.host.toLowerCase();
+  const hostOnly = actual.replace(/:\d+$/, '');
+  if (actual !== wanted && hostOnly !== wanted) throw new ProtocolError('UNAUTHORIZED', 'Host mismatch');
+}
+
+/** A JSON body the frontend sent; unparseable is MALFORMED_INPUT. */
+function parseJsonBody(body: unknown): unknown {
+  try {
+    return JSON.parse(typeof body === 'string' ? body : '');
+  } catch {
+    throw new ProtocolError('MALFORMED_INPUT', 'invalid JSON');
+  }
+}
+
+export function clientCall(request: FastifyRequest, endpoint: string): ClientCall {
+  const body = request.body;
+  return {
+    endpoint,
+    message: typeof body === 'string' ? body : '',
+    authorization: header(request, 'authorization'),
+  };
+}
+
+function checkFrontendAuth(session: Session, request: FastifyRequest): void {
+  const given = header(request, 'authorization');
+  if (given === undefined || !sameSecret(given, session.frontendAuth)) {
+    throw ProtocolError.sessionUnauthorized();
+  }
+}
+
+export function registerClientRoutes(app: FastifyInstance, ctx: ServerContext, streams: StreamRegistry): void {
+  const base = '/irma/session/:ct';
+
+  /** Token syntax, load (with lazy timeout), host binding: steps 1–4 of §5.1. */
+  async function open(request: FastifyRequest): Promise<Session> {
+    const ct = clientTokenParam(request);
+    const session = await load(ctx, ct);
+    checkHost(session, request);
+    return session;
+  }
+
+  app.get(base, async (request, reply) => {
+    const session = await open(request);
+    const minVersion = parseVersionHeader(header(request, 'x-irma-minprotocolversion'));
+    const maxVersion = parseVersionHeader(header(request, 'x-irma-maxprotocolversion'));
+    const call = clientCall(request, '');
+    const { transition } = await transact(ctx, session.clientToken, (s, m) =>
+      connect(
+        s,
+        {
+          ...call,
+          minVersion,
+          maxVersion,
+          negotiation: { acceptInsecure: ctx.options.acceptInsecureProtocolVersions ?? false, chained: !!s.nextSessionUrl },
+        },
+        m,
+      ),
+    );
+    return sendMachineReply(reply, transition.reply, true);
+  });
+
+  app.delete(base, async (request, reply) => {
+    const session = await open(request);
+    await transact(ctx, session.clientToken, cancel);
+    return reply.code(200).send();
+  });
+
+  app.get(`${base}/request`, async (request, reply) => {
+    const session = await open(request);
+    const call = clientCall(request, '/request');
+    const { transition } = await transact(ctx, session.clientToken, (s, m) => getRequest(s, call, m));
+    return sendMachineReply(reply, transition.reply, true);
+  });
+
+  for (const endpoint of ['/proofs', '/commitments'] as const) {
+    app.post(`${base}${endpoint}`, async (request, reply) => {
+      const session = await open(request);
+      return handleClientPost(ctx, request, reply, session, endpoint);
+    });
+  }
+
+  app.get(`${base}/status`, async (request, reply) => {
+    const session = await open(request);
+    return sendJson(reply, 200, session.status);
+  });
+
+  app.get(`${base}/statusevents`, async (request, reply) => {
+    const session = await open(request);
+    if (!ctx.options.sse) throw new ProtocolError('SSE_DISABLED');
+    await streamStatus(ctx, streams, request, reply, session, 'status');
+  });
+
+  app.get(`${base}/frontend/status`, async (request, reply) => {
+    const session = await open(request);
+    checkFrontendAuth(session, request);
+    return sendJson(reply, 200, frontendStatus(session));
+  });
+
+  app.get(`${base}/frontend/statusevents`, async (request, reply) => {
+    const session = await open(request);
+    checkFrontendAuth(session, request);
+    if (!ctx.options.sse) throw new ProtocolError('SSE_DISABLED');
+    await streamStatus(ctx, streams, request, reply, session, 'frontend');
+  });
+
+  app.post(`${base}/frontend/options`, async (request, reply) => {
+    const session = await open(request);
+    checkFrontendAuth(session, request);
+    const { pairingMethod } = parseFrontendOptionsRequest(parseJsonBody(request.body));
+    const pairingCode = newPairingCode();
+    const { transition } = await transact(ctx, session.clientToken, (s, m) =>
+      setFrontendOptions(s, { pairingMethod, pairingCode }, m),
+    );
+    return sendMachineReply(reply, transition.reply, true);
+  });
+
+  app.post(`${base}/frontend/pairingcompleted`, async (request, reply) => {
+    const session = await open(request);
+    checkFrontendAuth(session, request);
+    const { transition } = await transact(ctx, session.clientToken, completePairing);
+    return sendMachineReply(reply, transition.reply, true);
+  });
+}

@@ -1,0 +1,38 @@
+// Turning anything a handler throws into the protocol's RemoteError response.
+import type { FastifyReply } from 'fastify';
+import { IdemixError } from '../idemix/errors.js';
+import { ProtocolError, remoteError, toProtocolError } from '../protocol/errors.js';
+import { StoreError } from '../store/store.js';
+import type { Failure } from '../session/session.js';
+
+export const JSON_CONTENT_TYPE = 'application/json; charset=UTF-8';
+
+/** Store and crypto errors in the error table's terms; unknown errors become INTERNAL_ERROR. */
+export function asProtocolError(err: unknown): ProtocolError {
+  if (err instanceof StoreError) {
+    return err.code === 'SESSION_UNKNOWN'
+      ? new ProtocolError('SESSION_UNKNOWN', '', { cause: err })
+      : new ProtocolError('INTERNAL_ERROR', '', { cause: err });
+  }
+  if (err instanceof IdemixError) return toProtocolError(err);
+  return toProtocolError(err, 'INTERNAL_ERROR');
+}
+
+/**
+ * A failure decided by the state machine. On the client and frontend endpoints an UNAUTHORIZED
+ * is about the session's Authorization, which the table describes differently.
+ */
+export function failureError(failure: Failure, onSessionEndpoint: boolean): ProtocolError {
+  if (failure.type === 'UNAUTHORIZED' && onSessionEndpoint && failure.message !== 'Host mismatch') {
+    return ProtocolError.sessionUnauthorized(failure.message);
+  }
+  return new ProtocolError(failure.type, failure.message);
+}
+
+export function sendError(reply: FastifyReply, err: ProtocolError): FastifyReply {
+  return reply.code(err.status).type(JSON_CONTENT_TYPE).send(JSON.stringify(remoteError(err)));
+}
+
+export function sendJson(reply: FastifyReply, status: number, body: unknown): FastifyReply {
+  return reply.code(status).type(JSON_CONTENT_TYPE).send(JSON.stringify(body));
+}

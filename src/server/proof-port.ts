@@ -1,0 +1,39 @@
+// The one door through which the server reaches the cryptography of POST /proofs and
+// /commitments. The server parses the envelope (a malformed body leaves the session alone),
+// then calls the checker OUTSIDE any store update, then commits the outcome with a
+// compare-and-set. Anything a checker throws (ProtocolError, IdemixError) cancels the session
+// with that error, as the reference does for failures after parsing.
+import type { JsonObject, JsonValue, ProofStatus } from '../session/session.js';
+
+export interface VerificationInput {
+  /** The session request with its server-set fields (nonce, context, keyCounter, ...). */
+  request: JsonObject;
+  /** Condiscon of the previous session of a chain, appended to the request's `disclose`. */
+  implicitDisclosure?: JsonValue[];
+  /** The app's message, already parsed from JSON. */
+  message: JsonValue;
+  /** Milliseconds since the epoch, for expiry checks. */
+  now: number;
+}
+
+export interface DisclosureOutcome {
+  proofStatus: ProofStatus;
+  /** DisclosedAttribute lists as the SessionResult shows them. */
+  disclosed: JsonValue[];
+}
+
+export interface SignatureOutcome extends DisclosureOutcome {
+  /** The SignedMessage, stored in the result. */
+  signature: JsonValue;
+}
+
+export interface IssuanceOutcome extends DisclosureOutcome {
+  /** IssueSignatureMessage per credential, in request order. */
+  sigs: JsonValue[];
+}
+
+export interface ProofChecker {
+  disclosure(input: VerificationInput): Promise<DisclosureOutcome>;
+  signature(input: VerificationInput): Promise<SignatureOutcome>;
+  issuance(input: VerificationInput): Promise<IssuanceOutcome>;
+}

@@ -1,0 +1,97 @@
+// Who is starting a session, and what they ask for (spec §3.1, §4.1, §4.2).
+import { createPublicKey, type KeyObject } from 'node:crypto';
+import { decodeJwt, decodeProtectedHeader, jwtVerify, type JWTPayload } from 'jose';
+import { ProtocolError } from '../protocol/errors.js';
+import { parseRequestorRequestText } from '../protocol/request-body.js';
+import { parseRequestorJwtClaims } from '../protocol/requestor-jwt.js';
+import type { RequestorRequest } from '../protocol/requests.js';
+import { sameSecret } from '../session/tokens.js';
+import type { ServerOptions, RequestorOptions } from './options.js';
+
+export interface AuthenticatedRequest {
+  /** "" when no authentication is configured. */
+  requestor: string;
+  request: RequestorRequest;
+}
+
+const NOT_AUTHENTICATED = 'request could not be authenticated';
+
+export class RequestorAuthenticator {
+  readonly #publicKeys = new Map<string, KeyObject>();
+
+  constructor(
+    private readonly options: ServerOptions,
+    private readonly clock: () => number,
+  ) {}
+
+  authenticate(contentType: string | undefined, authorization: string | undefined, body: string): Promise<AuthenticatedRequest> | AuthenticatedRequest {
+    const type = (contentType ?? '').toLowerCase();
+    if (type.startsWith('application/json')) return this.#json(authorization, body);
+    if (type.startsWith('text/plain')) return this.#jwt(authorization, body);
+    throw new ProtocolError('INVALID_REQUEST', `Unsupported Content-Type: ${contentType ?? ''}`);
+  }
+
+  #json(authorization: string | undefined, body: string): AuthenticatedRequest {
+    if (this.options.noAuth) {
+      if (authorization !== undefined) throw new ProtocolError('INVALID_REQUEST', NOT_AUTHENTICATED);
+      return { requestor: '', request: parseRequestorRequestText(body) };
+    }
+    if (authorization === undefined) throw new ProtocolError('INVALID_REQUEST', NOT_AUTHENTICATED);
+    // Every configured token is compared, so the time taken does not reveal which one matched.
+    let requestor: string | undefined;
+    for (const [name, r] of Object.entries(this.options.requestors)) {
+      if (r.authMethod === 'token' && sameSecret(authorization, r.key) && requestor === undefined) requestor = name;
+    }
+    if (requestor === undefined) throw new ProtocolError('UNAUTHORIZED');
+    return { requestor, request: parseRequestorRequestText(body) };
+  }
+
+  async #jwt(authorization: string | undefined, body: string): Promise<AuthenticatedRequest> {
+    if (this.options.noAuth || authorization !== undefined) throw new ProtocolError('INVALID_REQUEST', NOT_AUTHENTICATED);
+    const jwt = body.trim();
+    let header: { alg?: string; kid?: string };
+    let unverified: JWTPayload;
+    try {
+      header = decodeProtectedHeader(jwt);
+      unverified = decodeJwt(jwt);
+    } catch {
+      throw new ProtocolError('INVALID_REQUEST', 'invalid JWT');
+    }
+    const name = header.kid ?? unverified.iss ?? '';
+    const requestor = Object.hasOwn(this.options.requestors, name) ? this.options.requestors[name] : undefined;
+    if (!requestor) throw new ProtocolError('INVALID_REQUEST', `Unknown requestor: ${name}`);
+    const alg = requestor.authMethod === 'hmac' ? 'HS256' : requestor.authMethod === 'publickey' ? 'RS256' : undefined;
+    if (!alg || header.alg !== alg) throw new ProtocolError('INVALID_REQUEST', NOT_AUTHENTICATED);
+
+    const nowMs = this.clock();
+    let payload: JWTPayload;
+    try {
+      ({ payload } = await jwtVerify(jwt, this.#key(name, requestor), {
+        algorithms: [alg],
+        currentDate: new Date(nowMs),
+      }));
+    } catch (err) {
+      throw new ProtocolError('INVALID_REQUEST', `invalid JWT: ${(err as { code?: string }).code ?? 'verification failed'}`);
+    }
+    const now = Math.floor(nowMs / 1000);
+    const iat = typeof payload.iat === 'number' ? payload.iat : 0;
+    if (iat + this.options.maxRequestAge < now) throw new ProtocolError('UNAUTHORIZED', 'jwt too old');
+    if (iat > now) throw new ProtocolError('INVALID_REQUEST', 'jwt issued in the future');
+
+    return { requestor: name, request: parseRequestorJwtClaims(payload).request };
+  }
+
+  #key(name: string, requestor: RequestorOptions): KeyObject | Uint8Array {
+    if (requestor.authMethod === 'hmac') return Buffer.from(requestor.key, 'base64');
+    let key = this.#publicKeys.get(name);
+    if (!key) {
+      try {
+        key = createPublicKey(requestor.key);
+      } catch {
+        throw new ProtocolError('INTERNAL_ERROR', 'requestor public key unusable');
+      }
+      this.#publicKeys.set(name, key);
+    }
+    return key;
+  }
+}

@@ -1,0 +1,100 @@
+// Server-sent status events (spec §9.3), fed by the store's subscriptions so a stream sees
+// changes committed by any process. Only changes are sent, never the current status: an
+// initial INITIALIZED or PAIRING frame breaks the frontend and the app.
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import { ProtocolError } from '../protocol/errors.js';
+import { isFinal, type Session } from '../session/session.js';
+import type { ServerContext } from './context.js';
+import { frontendStatus } from './frontend-status.js';
+
+export type StreamKind = 'status' | 'frontend';
+
+const SSE_HEADERS: Record<string, string> = {
+  'Content-Type': 'text/event-stream',
+  'Cache-Control': 'no-cache',
+  Connection: 'keep-alive',
+  'X-Accel-Buffering': 'no',
+  'Access-Control-Allow-Origin': '*',
+  'Access-Control-Allow-Methods': 'GET, OPTIONS',
+  'Access-Control-Allow-Headers': 'Keep-Alive,X-Requested-With,Cache-Control,Content-Type,Last-Event-ID',
+};
+
+/** Open streams, so shutting down does not wait for browsers to hang up. */
+export class StreamRegistry {
+  readonly #open = new Set<() => void>();
+  add(end: () => void): () => void {
+    this.#open.add(end);
+    return () => this.#open.delete(end);
+  }
+  closeAll(): void {
+    for (const end of [...this.#open]) end();
+  }
+}
+
+function frame(kind: StreamKind, session: Session): string {
+  const data = kind === 'frontend' ? frontendStatus(session) : session.status;
+  return `data: ${JSON.stringify(data)}\n\n`;
+}
+
+/** What a stream of this kind would show; a frame goes out when it changes. */
+function shown(kind: StreamKind, session: Session): string {
+  return kind === 'frontend' ? JSON.stringify(frontendStatus(session)) : session.status;
+}
+
+export async function streamStatus(
+  ctx: ServerContext,
+  streams: StreamRegistry,
+  request: FastifyRequest,
+  reply: FastifyReply,
+  session: Session,
+  kind: StreamKind,
+): Promise<void> {
+  if (isFinal(session.status)) {
+    throw new ProtocolError('UNEXPECTED_REQUEST', "Can't subscribe to server sent events of finished session");
+  }
+  const ct = session.clientToken;
+  let last = shown(kind, session);
+  let ended = false;
+  let unsubscribe: (() => Promise<void>) | undefined;
+  const raw = reply.raw;
+
+  const end = (): void => {
+    if (ended) return;
+    ended = true;
+    unregister();
+    void unsubscribe?.().catch(() => undefined);
+    raw.end();
+  };
+  const unregister = streams.add(end);
+  const deliver = (value: Session): void => {
+    if (ended) return;
+    const now = shown(kind, value);
+    if (now !== last) {
+      last = now;
+      raw.write(frame(kind, value));
+    }
+    if (isFinal(value.status)) end();
+  };
+
+  reply.hijack();
+  raw.writeHead(200, SSE_HEADERS);
+  raw.flushHeaders();
+  request.raw.on('close', end);
+  try {
+    unsubscribe = await ctx.store.subscribe(ct, deliver);
+  } catch (err) {
+    end();
+    throw err;
+  }
+  if (ended) {
+    void unsubscribe().catch(() => undefined);
+    return;
+  }
+  raw.write('event: open\n\n');
+  // A change committed between the caller's read and the subscription would otherwise be lost.
+  const current = await ctx.store.get(ct).catch(() => undefined);
+  if (current) deliver(current);
+  else end();
+  // The deadline watcher commits the TIMEOUT, which reaches this stream as any change does.
+  if (!ended && current) ctx.deadlines.watch(current);
+}

@@ -1,0 +1,165 @@
+// In-process session store: the default when no Redis is configured.
+//
+// A mutation is synchronous, so read, mutate and write happen without yielding to the event
+// loop; the version check still guards the write so the code mirrors the Redis store's
+// compare-and-set and stays correct if the read is ever made asynchronous.
+
+import { EventEmitter } from 'node:events';
+import {
+  StoreError,
+  type Mutation,
+  type SessionStore,
+  type StoredSession,
+  type Unsubscribe,
+} from './store.js';
+import { checkTokensKept, checkTtl } from './write-checks.js';
+
+interface Entry<T> {
+  value: T;
+  version: number;
+  expiresAt: number;
+}
+
+export interface MemoryStoreOptions {
+  /** How often expired sessions are dropped, in ms; reads drop them lazily anyway. */
+  sweepIntervalMs?: number;
+  /** Clock, injectable so expiry can be tested without sleeping. */
+  now?: () => number;
+}
+
+export class MemoryStore<T extends StoredSession> implements SessionStore<T> {
+  readonly #sessions = new Map<string, Entry<T>>();
+  readonly #tokens = new Map<string, string>();
+  readonly #events = new EventEmitter();
+  readonly #now: () => number;
+  readonly #sweeper: NodeJS.Timeout;
+  #closed = false;
+
+  constructor(options: MemoryStoreOptions = {}) {
+    this.#now = options.now ?? Date.now;
+    // A session page may hold many SSE listeners on one session.
+    this.#events.setMaxListeners(0);
+    this.#sweeper = setInterval(() => this.#sweep(), options.sweepIntervalMs ?? 10_000);
+    this.#sweeper.unref();
+  }
+
+  async create(value: T, ttlMs: number): Promise<void> {
+    this.#checkOpen();
+    checkTtl(ttlMs);
+    const ct = value.clientToken;
+    const rt = value.requestorToken;
+    if (this.#live(ct) !== undefined || this.#liveToken(rt) !== undefined) {
+      throw new StoreError('CONFLICT', 'session token already taken');
+    }
+    this.#sessions.set(ct, { value: structuredClone(value), version: 1, expiresAt: this.#now() + ttlMs });
+    this.#tokens.set(rt, ct);
+  }
+
+  async get(clientToken: string): Promise<T | undefined> {
+    this.#checkOpen();
+    const entry = this.#live(clientToken);
+    return entry === undefined ? undefined : structuredClone(entry.value);
+  }
+
+  async clientTokenOf(requestorToken: string): Promise<string | undefined> {
+    this.#checkOpen();
+    return this.#liveToken(requestorToken);
+  }
+
+  async update<R>(clientToken: string, mutate: Mutation<T, R>): Promise<R> {
+    this.#checkOpen();
+    const read = this.#live(clientToken);
+    if (read === undefined) throw new StoreError('SESSION_UNKNOWN', 'session unknown or expired');
+    const outcome = mutate(structuredClone(read.value));
+    if (outcome.value === undefined) return outcome.result;
+    const ttlMs = outcome.ttlMs ?? 0;
+    checkTtl(ttlMs);
+    checkTokensKept(read.value, outcome.value);
+    if (this.#sessions.get(clientToken) !== read) {
+      throw new StoreError('CONFLICT', 'session changed during update');
+    }
+    const stored = structuredClone(outcome.value);
+    this.#sessions.set(clientToken, { value: stored, version: read.version + 1, expiresAt: this.#now() + ttlMs });
+    this.#emit(clientToken, stored);
+    return outcome.result;
+  }
+
+  async subscribe(clientToken: string, listener: (value: T) => void): Promise<Unsubscribe> {
+    this.#checkOpen();
+    const wrapped = (value: T): void => listener(structuredClone(value));
+    this.#events.on(clientToken, wrapped);
+    return async () => {
+      this.#events.off(clientToken, wrapped);
+    };
+  }
+
+  async ping(): Promise<void> {
+    this.#checkOpen();
+  }
+
+  async close(): Promise<void> {
+    this.#closed = true;
+    clearInterval(this.#sweeper);
+    this.#events.removeAllListeners();
+    this.#sessions.clear();
+    this.#tokens.clear();
+  }
+
+  /** Number of live sessions; for health output. */
+  get size(): number {
+    this.#sweep();
+    return this.#sessions.size;
+  }
+
+  #emit(clientToken: string, value: T): void {
+    // Listeners run after the update resolves, as they would with Redis pub/sub, and one
+    // failing listener neither breaks the writer nor starves the others.
+    for (const listener of this.#events.listeners(clientToken) as Array<(value: T) => void>) {
+      queueMicrotask(() => {
+        try {
+          listener(value);
+        } catch {
+          // a listener's own failure is its own business
+        }
+      });
+    }
+  }
+
+  #live(clientToken: string): Entry<T> | undefined {
+    const entry = this.#sessions.get(clientToken);
+    if (entry === undefined) return undefined;
+    if (entry.expiresAt <= this.#now()) {
+      this.#drop(clientToken, entry);
+      return undefined;
+    }
+    return entry;
+  }
+
+  #liveToken(requestorToken: string): string | undefined {
+    const ct = this.#tokens.get(requestorToken);
+    if (ct === undefined) return undefined;
+    if (this.#live(ct) === undefined) {
+      this.#tokens.delete(requestorToken);
+      return undefined;
+    }
+    return ct;
+  }
+
+  #drop(clientToken: string, entry: Entry<T>): void {
+    this.#sessions.delete(clientToken);
+    if (this.#tokens.get(entry.value.requestorToken) === clientToken) {
+      this.#tokens.delete(entry.value.requestorToken);
+    }
+  }
+
+  #sweep(): void {
+    const now = this.#now();
+    for (const [ct, entry] of this.#sessions) {
+      if (entry.expiresAt <= now) this.#drop(ct, entry);
+    }
+  }
+
+  #checkOpen(): void {
+    if (this.#closed) throw new StoreError('UNAVAILABLE', 'session store is closed');
+  }
+}

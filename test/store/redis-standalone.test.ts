@@ -1,0 +1,273 @@
+import { randomBytes } from 'node:crypto';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createClient } from 'redis';
+import { RedisStore } from '../../src/store/redis.js';
+import { describeRedis } from '../../src/store/redis-health.js';
+import type { RedisStoreOptions } from '../../src/store/redis-options.js';
+import { StoreError } from '../../src/store/store.js';
+import { makeCertificates, startRedis, stopAll, type RedisProcess, type TlsFiles } from '../support/redis.js';
+import { describeStoreContract, eventually, expectStoreError, newSession, sleep, type TestSession } from './contract.js';
+
+const PW = 'standalone-secret';
+const key = (id: string) => ({ id, key: randomBytes(32).toString('base64') });
+const ring = [key('current')];
+
+let certs: TlsFiles;
+let plain: RedisProcess;
+let tls: RedisProcess;
+let mtls: RedisProcess;
+let acl: RedisProcess;
+
+beforeAll(async () => {
+  certs = makeCertificates();
+  [plain, tls, mtls, acl] = await Promise.all([
+    startRedis({ password: PW }),
+    startRedis({ password: PW, tls: { files: certs, authClients: 'no' } }),
+    startRedis({ password: PW, tls: { files: certs, authClients: 'yes' } }),
+    startRedis({
+      acl: [
+        `user default on >${PW} ~* &* +@all`,
+        // the session user may only touch keys and channels under its own name
+        'user irma on >irma-pw resetchannels ~irma:* &irma:* -@all +@read +@write +@scripting +@pubsub +@connection +info +wait',
+      ],
+    }),
+  ]);
+}, 60_000);
+
+afterAll(stopAll);
+
+const setups: Record<string, () => RedisStoreOptions> = {
+  'password': () => ({ redisAddr: plain.addr, redisPw: PW, redisNoTls: true }),
+  'TLS with the test CA': () => ({ redisAddr: tls.addr, redisPw: PW, redisTlsCertFile: certs.ca }),
+  'mutual TLS': () => ({
+    redisAddr: mtls.addr,
+    redisPw: PW,
+    redisTlsCertFile: certs.ca,
+    redisTlsClientCertFile: certs.clientCert,
+    redisTlsClientKeyFile: certs.clientKey,
+  }),
+  'ACL user with key prefixes': () => ({
+    redisAddr: acl.addr,
+    redisUsername: 'irma',
+    redisPw: 'irma-pw',
+    redisAclUseKeyPrefixes: true,
+    redisNoTls: true,
+  }),
+};
+
+for (const [name, options] of Object.entries(setups)) {
+  describeStoreContract(`Redis ${name}`, () => () => RedisStore.connect<TestSession>(options()));
+  describeStoreContract(`Redis ${name}, encrypted`, () => () =>
+    RedisStore.connect<TestSession>({ ...options(), storeEncryptionKeys: ring }),
+  );
+}
+
+const plainOptions = (): RedisStoreOptions => setups.password();
+
+describe('Redis store, standalone specifics', () => {
+  it('names keys with the shared hash tag and prefixes, and honours the ACL key pattern', async () => {
+    const store = await RedisStore.connect<TestSession>(setups['ACL user with key prefixes']());
+    const s = newSession();
+    await store.create(s, 10_000);
+    const tag = s.clientToken.slice(0, 4);
+    const keys = (await acl.cli(['KEYS', `*${tag}*`], { password: PW })).split('\n').sort();
+    expect(keys).toEqual([`irma:irma:{${tag}}:session:${s.clientToken}`, `irma:irma:{${tag}}:token:${s.requestorToken}`]);
+    await store.close();
+
+    // the same user writing outside its key pattern hits the ACL and gets a typed error
+    const unprefixed = await RedisStore.connect<TestSession>({
+      ...setups['ACL user with key prefixes'](),
+      redisAclUseKeyPrefixes: false,
+      redisKeyPrefix: 'other:',
+    });
+    await expectStoreError(unprefixed.create(newSession(), 10_000), 'UNAVAILABLE');
+    await unprefixed.close();
+  });
+
+  it('refuses servers it cannot authenticate or trust', async () => {
+    await expectStoreError(RedisStore.connect({ ...plainOptions(), redisPw: 'wrong' }), 'UNAVAILABLE');
+    // TLS against the system roots does not trust the test CA
+    await expectStoreError(RedisStore.connect({ redisAddr: tls.addr, redisPw: PW, redisTimeoutMs: 1500 }), 'UNAVAILABLE');
+    // mutual TLS without a client certificate
+    await expectStoreError(
+      RedisStore.connect({ redisAddr: mtls.addr, redisPw: PW, redisTlsCertFile: certs.ca, redisTimeoutMs: 1500 }),
+      'UNAVAILABLE',
+    );
+  });
+
+  it('retries when another process writes between read and compare-and-set', async () => {
+    const store = await RedisStore.connect<TestSession>(plainOptions());
+    const s = newSession();
+    await store.create(s, 10_000);
+    const { session } = store.keysOf(s.clientToken);
+    let calls = 0;
+    const result = await store.update(s.clientToken, (cur) => {
+      calls++;
+      if (calls === 1) {
+        // another process commits (bumps the version) while this mutation runs
+        plain.cliSync(
+          ['EVAL', "local v = redis.call('GET', KEYS[1]); local n, rest = string.match(v, '^(%d+):(.*)$'); redis.call('SET', KEYS[1], (n + 1) .. ':' .. rest, 'KEEPTTL')", '1', session],
+          PW,
+        );
+      }
+      return { value: { ...cur, counter: cur.counter + 1 }, ttlMs: 10_000, result: calls };
+    });
+    expect(result).toBe(2);
+    expect(calls).toBe(2);
+    const raw = await plain.cli(['GET', session], { password: PW });
+    expect(raw.startsWith('3:')).toBe(true);
+    expect((await store.get(s.clientToken))?.counter).toBe(1);
+    await store.close();
+  });
+
+  it('gives up with CONFLICT when every attempt loses', async () => {
+    const store = await RedisStore.connect<TestSession>(plainOptions(), { maxAttempts: 3 });
+    const s = newSession();
+    await store.create(s, 10_000);
+    const { session } = store.keysOf(s.clientToken);
+    await expectStoreError(
+      store.update(s.clientToken, (cur) => {
+        plain.cliSync(['EVAL', "local v = redis.call('GET', KEYS[1]); local n, rest = string.match(v, '^(%d+):(.*)$'); redis.call('SET', KEYS[1], (n + 1) .. ':' .. rest, 'KEEPTTL')", '1', session], PW);
+        return { value: { ...cur, counter: 7 }, ttlMs: 10_000, result: 0 };
+      }),
+      'CONFLICT',
+    );
+    expect((await store.get(s.clientToken))?.counter).toBe(0);
+    await store.close();
+  });
+
+  it('fails a durable write that no replica acknowledges', async () => {
+    const store = await RedisStore.connect<TestSession>({ ...plainOptions(), redisWaitReplicas: 1, redisWaitTimeoutMs: 100 });
+    const s = newSession('CONNECTED');
+    await store.create(s, 10_000);
+    // not durable: no WAIT
+    await store.update(s.clientToken, (cur) => ({ value: { ...cur, counter: 1 }, ttlMs: 10_000, result: 0 }));
+    await expectStoreError(
+      store.update(s.clientToken, (cur) => ({ value: { ...cur, status: 'DONE' as const }, ttlMs: 10_000, durable: true, result: 0 })),
+      'UNAVAILABLE',
+    );
+    await store.close();
+  });
+
+  describe('encryption at rest', () => {
+    it('stores no readable JSON, and a value moved to another session does not open', async () => {
+      const store = await RedisStore.connect<TestSession>({ ...plainOptions(), storeEncryptionKeys: ring });
+      const a = newSession();
+      const b = newSession();
+      a.result = 'secret attribute value';
+      await store.create(a, 10_000);
+      await store.create(b, 10_000);
+      const raw = createClient({ socket: { port: plain.port, host: '127.0.0.1' }, password: PW });
+      await raw.connect();
+      const stored = (await raw.get(store.keysOf(a.clientToken).session))!;
+      expect(stored).toMatch(/^1:enc1\.current\./);
+      expect(stored).not.toContain('secret attribute value');
+      expect(stored).not.toContain(a.clientToken);
+      expect(() => JSON.parse(stored.slice(2))).toThrow();
+      await raw.set(store.keysOf(b.clientToken).session, stored);
+      await expectStoreError(store.get(b.clientToken), 'CORRUPT');
+      await expectStoreError(store.update(b.clientToken, (cur) => ({ result: cur })), 'CORRUPT');
+      await raw.set(store.keysOf(b.clientToken).session, 'garbage');
+      await expectStoreError(store.get(b.clientToken), 'CORRUPT');
+      await raw.close();
+      await store.close();
+    });
+
+    it('keeps old sessions working across a key rotation, and reads plain values only while migrating', async () => {
+      const old = key('old');
+      const fresh = key('new');
+      const before = await RedisStore.connect<TestSession>({ ...plainOptions(), storeEncryptionKeys: [old] });
+      const unencrypted = await RedisStore.connect<TestSession>(plainOptions());
+      const s = newSession();
+      const legacy = newSession();
+      await before.create(s, 10_000);
+      await unencrypted.create(legacy, 10_000);
+
+      const after = await RedisStore.connect<TestSession>({ ...plainOptions(), storeEncryptionKeys: [fresh, old] });
+      expect(await after.get(s.clientToken)).toEqual(s);
+      await after.update(s.clientToken, (cur) => ({ value: { ...cur, counter: 1 }, ttlMs: 10_000, result: 0 }));
+      expect(await plain.cli(['GET', after.keysOf(s.clientToken).session], { password: PW })).toMatch(/^2:enc1\.new\./);
+      await expectStoreError(before.get(s.clientToken), 'CORRUPT');
+      await expectStoreError(after.get(legacy.clientToken), 'CORRUPT');
+
+      const migrating = await RedisStore.connect<TestSession>({
+        ...plainOptions(),
+        storeEncryptionKeys: [fresh, old],
+        storeEncryptionAllowPlaintext: true,
+      });
+      expect(await migrating.get(legacy.clientToken)).toEqual(legacy);
+      await migrating.update(legacy.clientToken, (cur) => ({ value: { ...cur, counter: 1 }, ttlMs: 10_000, result: 0 }));
+      expect(await plain.cli(['GET', migrating.keysOf(legacy.clientToken).session], { password: PW })).toMatch(/^2:enc1\.new\./);
+      await Promise.all([before, unencrypted, after, migrating].map((x) => x.close()));
+    });
+  });
+
+  it('fails fast with UNAVAILABLE while Redis is down and recovers on the same instance', async () => {
+    const down = await startRedis({ password: PW });
+    const options = { redisAddr: down.addr, redisPw: PW, redisNoTls: true, redisTimeoutMs: 1000 };
+    const store = await RedisStore.connect<TestSession>(options);
+    const other = await RedisStore.connect<TestSession>(options);
+    const s = newSession();
+    await store.create(s, 60_000);
+    const seen: number[] = [];
+    await store.subscribe(s.clientToken, (v) => seen.push(v.counter));
+    const unhandled: unknown[] = [];
+    const onUnhandled = (e: unknown) => unhandled.push(e);
+    process.on('unhandledRejection', onUnhandled);
+    try {
+      await down.stop('SIGKILL');
+      const started = Date.now();
+      const results = await Promise.allSettled([
+        store.get(s.clientToken),
+        store.update(s.clientToken, (cur) => ({ value: cur, ttlMs: 1000, result: 0 })),
+        store.ping(),
+        store.clientTokenOf(s.requestorToken),
+      ]);
+      expect(Date.now() - started).toBeLessThan(4000);
+      for (const r of results) {
+        expect(r.status).toBe('rejected');
+        expect((r as PromiseRejectedResult).reason).toBeInstanceOf(StoreError);
+        expect(((r as PromiseRejectedResult).reason as StoreError).code).toBe('UNAVAILABLE');
+      }
+      // same port, empty data (no persistence): the same instance must work again
+      await down.start();
+      await eventually(async () => store.ping().then(() => true, () => false), 10_000);
+      const again = newSession();
+      await store.create(again, 60_000);
+      expect(await store.get(again.clientToken)).toEqual(again);
+      // the subscriber connection came back and resubscribed
+      const s2 = { ...again };
+      const seen2: number[] = [];
+      await store.subscribe(s2.clientToken, (v) => seen2.push(v.counter));
+      await eventually(async () => other.ping().then(() => true, () => false), 10_000);
+      await other.update(s2.clientToken, (cur) => ({ value: { ...cur, counter: 5 }, ttlMs: 60_000, result: 0 }));
+      await eventually(() => seen2.includes(5));
+      await sleep(50);
+      expect(unhandled).toEqual([]);
+    } finally {
+      process.off('unhandledRejection', onUnhandled);
+      await store.close();
+      await other.close();
+    }
+  }, 30_000);
+
+  it('describes the server for the check command, and reports an unreachable one', async () => {
+    const d = await describeRedis({ ...setups['TLS with the test CA'](), redisWaitReplicas: 1, storeEncryptionKeys: ring });
+    expect(d).toMatchObject({ mode: 'standalone', tls: true, user: 'default', reachable: true, encryption: true, replicas: 0 });
+    expect(d.serverVersion).toMatch(/^7\./);
+    expect(d.nodes).toEqual([expect.objectContaining({ address: tls.addr, role: 'master', connectedReplicas: 0 })]);
+    expect(d.problems).toEqual([expect.stringMatching(/redis_wait_replicas is 1 but only 0 replicas/)]);
+
+    const acld = await describeRedis(setups['ACL user with key prefixes']());
+    expect(acld).toMatchObject({ user: 'irma', keyPrefix: 'irma:', tls: false, reachable: true });
+    expect(acld.problems).toEqual(expect.arrayContaining([expect.stringMatching(/TLS is disabled/), expect.stringMatching(/unencrypted/)]));
+
+    const gone = await startRedis({ password: PW });
+    await gone.stop();
+    const started = Date.now();
+    const down = await describeRedis({ redisAddr: gone.addr, redisPw: PW, redisNoTls: true, redisTimeoutMs: 1000 });
+    expect(Date.now() - started).toBeLessThan(3000);
+    expect(down.reachable).toBe(false);
+    expect(down.problems).toEqual(expect.arrayContaining([expect.stringMatching(/^cannot connect/)]));
+  });
+});
