@@ -2,12 +2,11 @@
 // pure-bigint fixed-base window table would buy, and a verify-shaped powProduct.
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { bitLength, modPowReference, randomBits, randomBelow } from '../src/idemix/bigint.js';
+import { modInverse, modPowReference, randomBits, randomBelow } from '../src/idemix/bigint.js';
 import { parsePrivateKeyXml, parsePublicKeyXml, type PublicKey } from '../src/idemix/keys.js';
 import { fastModInverse } from '../src/idemix/modexp-inverse.js';
 import { multiExpPure } from '../src/idemix/modexp-pure.js';
 import { modPow, modPowCrt, powProduct } from '../src/idemix/modexp.js';
-import { modInverse } from '../src/idemix/bigint.js';
 import { REFERENCE_SCHEMES } from '../test/support/reference.js';
 
 // Other processes share the machine, so each figure is the best of several short rounds: the

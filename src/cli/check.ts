@@ -1,12 +1,16 @@
 // `irma-server check`: everything the server checks at startup, without listening: configuration,
 // schemes against the permissions, and (for the Redis store) a real connection to Redis.
 import { validateOptionsAgainstSchemes, type ServerOptions } from '../server/options.js';
-import { resolveRedisOptions } from '../store/redis-options.js';
 import { configure } from './configure.js';
 import { describeStartupError } from './startup-error.js';
 import type { CliIo, Env } from './run.js';
 
-export async function checkCommand(flags: Record<string, unknown>, env: Env, io: CliIo): Promise<number> {
+export async function checkCommand(
+  flags: Record<string, unknown>,
+  strict: boolean,
+  env: Env,
+  io: CliIo,
+): Promise<number> {
   const out = (line: string) => io.stdout.write(line + '\n');
   let options: ServerOptions;
   try {
@@ -37,7 +41,7 @@ export async function checkCommand(flags: Record<string, unknown>, env: Env, io:
   }
 
   if (options.storeType === 'redis') {
-    ok = (await checkRedis(options, out)) && ok;
+    ok = (await checkRedis(options, strict, out)) && ok;
   } else {
     out('store: memory (sessions are lost on restart and not shared between processes)');
   }
@@ -46,45 +50,29 @@ export async function checkCommand(flags: Record<string, unknown>, env: Env, io:
   return ok ? 0 : 1;
 }
 
-async function checkRedis(options: ServerOptions, out: (line: string) => void): Promise<boolean> {
+/**
+ * Unreachable is a failure. What describeRedis finds at risk (no TLS, no encryption, a master
+ * without replica, ...) is a warning, or a failure with --strict, since development setups
+ * legitimately run that way.
+ */
+async function checkRedis(options: ServerOptions, strict: boolean, out: (line: string) => void): Promise<boolean> {
   try {
-    const resolved = resolveRedisOptions(options.redis);
-    out(`store: redis: mode ${resolved.mode}, nodes ${resolved.nodes.map((n) => `${n.host}:${n.port}`).join(', ')}`);
-    out(`store: redis: TLS ${resolved.tls === false ? 'off' : resolved.tls.ca ? 'on (own CA)' : 'on (system roots)'}, ` +
-      `user ${resolved.username ?? 'default'}, key prefix "${resolved.keyPrefix}"`);
-    out(`store: redis: encryption ${options.redis.storeEncryptionKeys?.length ? `on (key ${options.redis.storeEncryptionKeys[0].id})` : 'off'}`);
-    const { RedisStore } = await import('../store/redis.js');
-    // connect() validates, connects and round-trips, so reaching this line means Redis answers.
-    const store = await RedisStore.connect(options.redis);
-    try {
-      await store.ping();
-    } finally {
-      await store.close();
+    const { describeRedis } = await import('../store/redis-health.js');
+    const d = await describeRedis(options.redis);
+    out(`store: redis: mode ${d.mode}, TLS ${d.tls ? 'on' : 'off'}, user ${d.user}, key prefix "${d.keyPrefix}", ` +
+      `encryption ${d.encryption ? 'on' : 'off'}`);
+    for (const n of d.nodes) {
+      out(`store: redis: node ${n.address}: ${n.role}, Redis ${n.serverVersion}, ${n.connectedReplicas} replica(s)`);
+    }
+    for (const problem of d.problems) out(`store: redis: ${strict ? 'problem' : 'warning'}: ${problem}`);
+    if (!d.reachable) {
+      out('store: redis: FAILED: not reachable');
+      return false;
     }
     out('store: redis: reachable');
-    return true;
+    return !strict || d.problems.length === 0;
   } catch (e) {
     out(`store: redis: FAILED: ${describeStartupError(e)}`);
     return false;
   }
-}
-
-/** `key: value` lines of a plain report object, nested objects flattened with dots. */
-export function describeLines(report: object, prefix = ''): string[] {
-  const lines: string[] = [];
-  for (const [k, v] of Object.entries(report)) {
-    if (v === undefined) continue;
-    if (Array.isArray(v)) {
-      if (v.length === 0) lines.push(`${prefix}${k}: (none)`);
-      for (const item of v) {
-        if (typeof item === 'object' && item !== null) lines.push(`${prefix}${k}: ${JSON.stringify(item)}`);
-        else lines.push(`${prefix}${k}: ${String(item)}`);
-      }
-    } else if (typeof v === 'object' && v !== null) {
-      lines.push(...describeLines(v, `${prefix}${k}.`));
-    } else {
-      lines.push(`${prefix}${k}: ${String(v)}`);
-    }
-  }
-  return lines;
 }

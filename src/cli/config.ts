@@ -382,7 +382,7 @@ function parseRequestors(raw: Record<string, unknown>, cwd: string, warnings: st
 }
 
 /** The reference's development default: http://<first non-internal IPv4>:port ('' if there is none). */
-export function developmentUrl(): string {
+function developmentUrl(): string {
   for (const addrs of Object.values(networkInterfaces())) {
     for (const a of addrs ?? []) {
       if (a.family === 'IPv4' && !a.internal) return `http://${a.address}:port`;

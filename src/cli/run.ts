@@ -60,9 +60,10 @@ export async function run(argv: string[], env: Env, io: Partial<CliIo> = {}): Pr
     .command('check')
     .description('check the configuration (and reach the Redis store, if configured) without starting the server')
     .addHelpText('after', HELP_AFTER)
-    .action(async (_opts, cmd: Command) => {
+    .addOption(new Option('--strict', 'also fail on the risks found in the Redis setup (no TLS, no encryption, no replicas, ...)').helpGroup('Check'))
+    .action(async (opts: Record<string, unknown>, cmd: Command) => {
       const { checkCommand } = await import('./check.js');
-      exitCode = await checkCommand(givenFlags(cmd), env, full);
+      exitCode = await checkCommand(givenFlags(cmd), opts.strict === true, env, full);
     });
   addServerOptions(checkCmd);
 

@@ -29,7 +29,7 @@ export interface CandidateOptions {
   skipExpiryCheck?: readonly string[];
 }
 
-export function credentialTypeOf(id: string): string {
+function credentialTypeOf(id: string): string {
   const parts = id.split('.');
   return parts.length === 4 ? parts.slice(0, 3).join('.') : id;
 }

@@ -106,7 +106,7 @@ export async function proveDisclosure(p: DisclosureProving): Promise<DisclosureP
 }
 
 /** gabi indices (j + 2) of a credential type's random-blind attributes. */
-export function randomBlindIndices(type: CredentialType): number[] {
+function randomBlindIndices(type: CredentialType): number[] {
   return type.attributes.filter((a) => a.randomBlind).map((a) => a.index + 2);
 }
 

@@ -55,16 +55,6 @@ export function* attributeRequests(cdc: AttributeConDisCon): Generator<Attribute
   for (const dis of cdc) for (const con of dis) yield* con;
 }
 
-/** Credential types of an inner conjunction in order, consecutive repeats collapsed. */
-export function conCredentialTypes(con: AttributeCon): string[] {
-  const out: string[] = [];
-  for (const r of con) {
-    const t = credentialTypeOf(r.type);
-    if (out[out.length - 1] !== t) out.push(t);
-  }
-  return out;
-}
-
 /**
  * The scheme-independent rules, with the reference's messages: identifiers of 3 or 4 parts,
  * attributes of one credential type adjacent within an inner conjunction, no empty disjunction.

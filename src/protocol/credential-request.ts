@@ -27,7 +27,8 @@ export const credentialRequestSchema = goObject({
   validity: goInt.optional(),
   keyCounter: goUint.optional(),
   credential: z.string().max(MAX_IDENTIFIER_LENGTH, { message: 'identifier too long' }).default(''),
-  attributes: goRecord(z.string()).optional(),
+  // Go stores a null map value as "": such an attribute is issued as the empty string.
+  attributes: goRecord(z.string().nullable().transform((v) => v ?? '')).optional(),
   revocationKey: z.string().optional(),
   revocationSupported: z.boolean().optional(),
   randomblindIDs: z.array(z.string()).optional(),

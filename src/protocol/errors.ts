@@ -53,8 +53,10 @@ export type ErrorType = keyof typeof ERROR_TABLE;
 export const SESSION_UNAUTHORIZED_DESCRIPTION = 'You are not authorized to access the session';
 
 export interface ProtocolErrorOptions {
-  /** Overrides the table's description (only the session-authorization variant needs this). */
+  /** Overrides the table's description ('' leaves it out of the body). */
   description?: string;
+  /** Overrides the table's HTTP status (only the unmatched-route bodies need this). */
+  status?: number;
   cause?: unknown;
 }
 
@@ -67,13 +69,18 @@ export class ProtocolError extends Error {
     super(message, opts.cause === undefined ? undefined : { cause: opts.cause });
     this.name = 'ProtocolError';
     this.type = type;
-    this.status = ERROR_TABLE[type].status;
+    this.status = opts.status ?? ERROR_TABLE[type].status;
     this.description = opts.description ?? ERROR_TABLE[type].description;
   }
 
   /** 403 UNAUTHORIZED as the client/frontend endpoints report it. */
   static sessionUnauthorized(message = ''): ProtocolError {
     return new ProtocolError('UNAUTHORIZED', message, { description: SESSION_UNAUTHORIZED_DESCRIPTION });
+  }
+
+  /** Unknown /irma route (404) or wrong method (405): `{"status":…,"error":"INVALID_REQUEST"}`. */
+  static unmatchedRoute(status: 404 | 405): ProtocolError {
+    return new ProtocolError('INVALID_REQUEST', '', { status, description: '' });
   }
 }
 

@@ -72,7 +72,7 @@ const bytesJson = z
   .transform((s) => Buffer.from(s, 'base64').toString('base64'));
 
 const indexSchema = goObject({ cred: goUint, attr: goUint });
-export const indicesSchema = z.array(z.array(indexSchema).nullable().transform((l) => l ?? []));
+const indicesSchema = z.array(z.array(indexSchema).nullable().transform((l) => l ?? []));
 
 const proofListSchema = z.array(z.unknown());
 

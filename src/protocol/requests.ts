@@ -146,7 +146,7 @@ const labelsSchema = goRecord(goRecord(z.string())).transform((labels, ctx) => {
 });
 
 const baseShape = {
-  '@context': z.string(),
+  '@context': z.string().default(''),
   context: bigIntJson.optional(),
   nonce: bigIntJson.optional(),
   protocolVersion: versionJson.optional(),
@@ -190,8 +190,8 @@ function buildSessionRequest(type: SessionType, r: SessionRequestInput): Session
   }
 }
 
-function shapeError(err: z.ZodError, prefix = ''): ProtocolError {
-  return new ProtocolError('INVALID_REQUEST', prefix + describeZodError(err));
+function shapeError(err: z.ZodError): ProtocolError {
+  return new ProtocolError('INVALID_REQUEST', describeZodError(err));
 }
 
 /** The reference's Validate(): rules that need no schemes, with its messages. */

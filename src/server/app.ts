@@ -45,6 +45,8 @@ export function buildApp(ctx: ServerContext, role: AppRole, streams: StreamRegis
     logController: new LogController({ disableRequestLogging: true }),
     bodyLimit: BODY_LIMIT,
     exposeHeadRoutes: false,
+    // Shutting down must not wait for keep-alive clients to hang up.
+    forceCloseConnections: true,
     routerOptions: { ignoreTrailingSlash: true },
   });
   const prefix = prefixOf(ctx.options.apiPrefix);

@@ -4,17 +4,19 @@ import type { FastifyReply, FastifyRequest } from 'fastify';
 import { ProtocolError } from '../protocol/errors.js';
 import { parseProtocolVersion } from '../protocol/versions.js';
 import { serverSessionResponseToJson } from '../protocol/messages.js';
+import { parseDisclosure, parseIssueCommitmentMessage, parseSignedMessage } from '../protocol/proof-messages.js';
 import type { SessionPointer } from '../protocol/session-start.js';
 import { commitClientPost, precheckClientPost, type Verdict } from '../session/machine.js';
 import type { JsonValue, Session, SessionOutcome } from '../session/session.js';
 import { startNextSession, type NextSession } from './chaining.js';
-import { clientCall } from './client-routes.js';
+import { clientCall } from './request-parts.js';
 import type { ServerContext } from './context.js';
 import { asProtocolError, sendError } from './http-errors.js';
 import { sendMachineReply } from './replies.js';
 import { machineContext, transact } from './session-runner.js';
 
-function parseMessage(body: string): JsonValue {
+/** The envelope must parse (MALFORMED_INPUT otherwise, leaving the session as it was). */
+function parseMessage(body: string, action: Session['action']): JsonValue {
   let message: unknown;
   try {
     message = JSON.parse(body);
@@ -24,6 +26,9 @@ function parseMessage(body: string): JsonValue {
   if (message === null || typeof message !== 'object' || Array.isArray(message)) {
     throw new ProtocolError('MALFORMED_INPUT', 'expected a JSON object');
   }
+  if (action === 'disclosing') parseDisclosure(message);
+  else if (action === 'signing') parseSignedMessage(message);
+  else parseIssueCommitmentMessage(message);
   return message as JsonValue;
 }
 
@@ -82,7 +87,7 @@ export async function handleClientPost(
   if ((endpoint === '/commitments') !== (session.action === 'issuing')) {
     throw new ProtocolError('INVALID_REQUEST', `${endpoint.slice(1)} not expected in a ${session.action} session`);
   }
-  const message = parseMessage(call.message);
+  const message = parseMessage(call.message, session.action);
   const verified = await verify(ctx, request, session, message);
   let verdict: Verdict;
   if ('ok' in verified) {

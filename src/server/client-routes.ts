@@ -2,41 +2,30 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { ProtocolError } from '../protocol/errors.js';
 import { parseVersionHeader } from '../protocol/versions.js';
-import {
-  cancel,
-  completePairing,
-  connect,
-  getRequest,
-  setFrontendOptions,
-  type ClientCall,
-} from '../session/machine.js';
+import { cancel, completePairing, connect, getRequest, setFrontendOptions } from '../session/machine.js';
 import type { Session } from '../session/session.js';
 import { newPairingCode, sameSecret, TOKEN_PATTERN } from '../session/tokens.js';
-import { load, transact } from './session-runner.js';
+import { parseFrontendOptionsRequest } from '../protocol/messages.js';
+import { handleClientPost } from './client-post.js';
 import type { ServerContext } from './context.js';
 import { frontendStatus } from './frontend-status.js';
 import { sendJson } from './http-errors.js';
-import { handleClientPost } from './client-post.js';
 import { sendMachineReply } from './replies.js';
+import { bodyText, clientCall, header } from './request-parts.js';
+import { load, transact } from './session-runner.js';
 import { streamStatus, type StreamRegistry } from './sse.js';
-import { parseFrontendOptionsRequest } from '../protocol/messages.js';
 
 type Params = { ct: string };
 const BAD_CLIENT_TOKEN = 'string did not pass input validation for clientToken';
 
-export function clientTokenParam(request: FastifyRequest): string {
+function clientTokenParam(request: FastifyRequest): string {
   const ct = (request.params as Params).ct;
   if (!TOKEN_PATTERN.test(ct)) throw new ProtocolError('INVALID_REQUEST', BAD_CLIENT_TOKEN);
   return ct;
 }
 
-function header(request: FastifyRequest, name: string): string | undefined {
-  const v = request.headers[name];
-  return Array.isArray(v) ? v[0] : v;
-}
-
 /** A request `host` binds the session to that host (§5.1 step 4). */
-export function checkHost(session: Session, request: FastifyRequest): void {
+function checkHost(session: Session, request: FastifyRequest): void {
   if (!session.host) return;
   const actual = (header(request, 'host') ?? '').toLowerCase();
   const wanted = session.host.toLowerCase();
@@ -45,21 +34,12 @@ export function checkHost(session: Session, request: FastifyRequest): void {
 }
 
 /** A JSON body the frontend sent; unparseable is MALFORMED_INPUT. */
-function parseJsonBody(body: unknown): unknown {
+function parseJsonBody(body: string): unknown {
   try {
-    return JSON.parse(typeof body === 'string' ? body : '');
+    return JSON.parse(body);
   } catch {
     throw new ProtocolError('MALFORMED_INPUT', 'invalid JSON');
   }
-}
-
-export function clientCall(request: FastifyRequest, endpoint: string): ClientCall {
-  const body = request.body;
-  return {
-    endpoint,
-    message: typeof body === 'string' ? body : '',
-    authorization: header(request, 'authorization'),
-  };
 }
 
 function checkFrontendAuth(session: Session, request: FastifyRequest): void {
@@ -128,7 +108,7 @@ export function registerClientRoutes(app: FastifyInstance, ctx: ServerContext, s
   app.get(`${base}/statusevents`, async (request, reply) => {
     const session = await open(request);
     if (!ctx.options.sse) throw new ProtocolError('SSE_DISABLED');
-    await streamStatus(ctx, streams, request, reply, session, 'status');
+    await streamStatus(ctx, streams, reply, session, 'status');
   });
 
   app.get(`${base}/frontend/status`, async (request, reply) => {
@@ -141,13 +121,13 @@ export function registerClientRoutes(app: FastifyInstance, ctx: ServerContext, s
     const session = await open(request);
     checkFrontendAuth(session, request);
     if (!ctx.options.sse) throw new ProtocolError('SSE_DISABLED');
-    await streamStatus(ctx, streams, request, reply, session, 'frontend');
+    await streamStatus(ctx, streams, reply, session, 'frontend');
   });
 
   app.post(`${base}/frontend/options`, async (request, reply) => {
     const session = await open(request);
     checkFrontendAuth(session, request);
-    const { pairingMethod } = parseFrontendOptionsRequest(parseJsonBody(request.body));
+    const { pairingMethod } = parseFrontendOptionsRequest(parseJsonBody(bodyText(request)));
     const pairingCode = newPairingCode();
     const { transition } = await transact(ctx, session.clientToken, (s, m) =>
       setFrontendOptions(s, { pairingMethod, pairingCode }, m),

@@ -57,10 +57,16 @@ function localIPv4(): string {
   return '127.0.0.1';
 }
 
-/** `<url>/irma/`; without a configured url, the development default on the app's port. */
-export function irmaBaseUrl(url: string, port: number): string {
-  const base = url !== '' ? url : `http://${localIPv4()}:${port}`;
-  return `${base.replace(/\/+$/, '')}/irma/`;
+/**
+ * The app's base URL, ending in `/irma/`. Accepts the url as configured or as validateOptions
+ * normalised it (already ending in `irma/`); without one, the development default on the app's
+ * port. When the app's listener has TLS the scheme is https, as the reference does.
+ */
+export function irmaBaseUrl(url: string, port: number, tls: boolean): string {
+  let base = (url !== '' ? url : `http://${localIPv4()}:port`).replace(/\/+$/, '');
+  base = base.replace(/^(https?:\/\/[^/]*):port/, `$1:${port}`);
+  if (tls) base = base.replace(/^http:/, 'https:');
+  return base.endsWith('/irma') ? `${base}/` : `${base}/irma/`;
 }
 
 async function defaultChecker(schemes: SchemeRegistry): Promise<ProofChecker> {
@@ -83,6 +89,9 @@ export async function createServer(options: ServerOptions, deps: ServerDeps = {}
   const clock = deps.clock ?? systemClock;
   const lifetimes = lifetimesFromMinutes(options.maxSessionLifetime, options.sessionResultLifetime);
   let port = options.clientPort || options.port;
+  const separate = options.clientPort > 0;
+  const mainTls = tlsOf(options.tlsCert, options.tlsPrivkey);
+  const clientTls = separate ? tlsOf(options.clientTlsCert, options.clientTlsPrivkey) : mainTls;
   const ctx: ServerContext = {
     options,
     schemes,
@@ -91,7 +100,7 @@ export async function createServer(options: ServerOptions, deps: ServerDeps = {}
     lifetimes,
     checker: deps.checker ?? (await defaultChecker(schemes)),
     signer: options.jwtPrivateKey ? new ResultSigner(options.jwtPrivateKey, options.jwtIssuer) : undefined,
-    irmaUrl: () => irmaBaseUrl(options.url, port),
+    irmaUrl: () => irmaBaseUrl(options.url, port, clientTls !== undefined),
     log: logger,
     deadlines: new DeadlineWatcher(lifetimes, clock, async (ct) => {
       const session = await load(ctx, ct);
@@ -99,11 +108,8 @@ export async function createServer(options: ServerOptions, deps: ServerDeps = {}
     }),
   };
   const streams = new StreamRegistry();
-  const separate = options.clientPort > 0;
-  const main = buildApp(ctx, separate ? 'requestor' : 'all', streams, tlsOf(options.tlsCert, options.tlsPrivkey));
-  const client = separate
-    ? buildApp(ctx, 'client', streams, tlsOf(options.clientTlsCert, options.clientTlsPrivkey))
-    : undefined;
+  const main = buildApp(ctx, separate ? 'requestor' : 'all', streams, mainTls);
+  const client = separate ? buildApp(ctx, 'client', streams, clientTls) : undefined;
   return {
     ctx,
     main,

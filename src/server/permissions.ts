@@ -13,7 +13,7 @@ function permits(perms: readonly string[], id: string): boolean {
   return false;
 }
 
-/** `*.example.com` style globs; `*` matches within one DNS label or more, as path.Match would not cross `.`. */
+/** `*.example.com` style globs; `*` stays within one DNS label. */
 function hostMatches(glob: string, host: string): boolean {
   const pattern = glob
     .toLowerCase()

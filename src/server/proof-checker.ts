@@ -8,7 +8,7 @@ import type { PublicKey } from '../idemix/keys.js';
 import { createMetadata, type Metadata } from '../idemix/metadata.js';
 import { parseProofDList, parseProofList, serializeIssueSignatureMessage, type ProofD } from '../idemix/proofs.js';
 import { parseSignedMessage as parseIdemixSignedMessage, verifySignedMessage } from '../idemix/signed-message.js';
-import { resolvePublicKeys, verifyDisclosureProofs, type DisclosedCredential } from '../idemix/verifier.js';
+import { proofMetadata, resolvePublicKeys, verifyDisclosureProofs, type DisclosedCredential } from '../idemix/verifier.js';
 import { withImplicitDisclosure } from '../protocol/chaining.js';
 import { conDisConSchema, type AttributeConDisCon } from '../protocol/condiscon.js';
 import { checkDisclosure, type DisclosureCheckResult, type VerifiedProof } from '../protocol/disclosure-check.js';
@@ -21,7 +21,12 @@ import {
   splitCommitments,
   type DisclosedAttributeIndex,
 } from '../protocol/proof-messages.js';
-import { parseSessionRequestAs, type SessionRequest } from '../protocol/requests.js';
+import {
+  parseSessionRequestAs,
+  type IssuanceRequest,
+  type SessionRequest,
+  type SignatureRequest,
+} from '../protocol/requests.js';
 import type { CredentialType, SchemeRegistry } from '../scheme/types.js';
 import type { JsonValue } from '../session/session.js';
 import type { DisclosureOutcome, IssuanceOutcome, ProofChecker, SignatureOutcome, VerificationInput } from './proof-port.js';
@@ -42,7 +47,8 @@ export function createProofChecker(schemes: SchemeRegistry): ProofChecker {
       const type = typeOf(meta);
       return type ? schemes.publicKey(type.issuerId, meta.keyCounter) : undefined;
     });
-    const types = proofs.map((p) => typeOf(parseMetadataOf(p))!);
+    // resolvePublicKeys found a key for every proof, so every type is known.
+    const types = proofs.map((p) => typeOf(proofMetadata(p))!);
     return { proofs, keys, types };
   }
 
@@ -109,8 +115,7 @@ export function createProofChecker(schemes: SchemeRegistry): ProofChecker {
     },
 
     async signature(input: VerificationInput): Promise<SignatureOutcome> {
-      const request = parseSessionRequestAs('signing', input.request);
-      if (request['@context'] !== 'https://irma.app/ld/request/signature/v2') throw new ProtocolError('EXCEPTION');
+      const request = parseSessionRequestAs('signing', input.request) as SignatureRequest;
       const signed = parseIdemixSignedMessage(input.message);
       const indices = signatureDisclosure(parseSignedMessage(input.message)).indices;
       const signature = input.message;
@@ -137,8 +142,7 @@ export function createProofChecker(schemes: SchemeRegistry): ProofChecker {
     },
 
     async issuance(input: VerificationInput): Promise<IssuanceOutcome> {
-      const request = parseSessionRequestAs('issuing', input.request);
-      if (request['@context'] !== 'https://irma.app/ld/request/issuance/v2') throw new ProtocolError('EXCEPTION');
+      const request = parseSessionRequestAs('issuing', input.request) as IssuanceRequest;
       const message = parseIssueCommitmentMessage(input.message);
       const { disclosure } = splitCommitments(message, request.credentials.length);
       const nowSeconds = Math.floor(input.now / 1000);
@@ -222,10 +226,3 @@ export function createProofChecker(schemes: SchemeRegistry): ProofChecker {
     },
   };
 }
-
-function parseMetadataOf(proof: ProofD): Metadata {
-  // resolvePublicKeys already parsed it; this cannot fail for a proof that got a key.
-  return resolveMeta(proof);
-}
-
-import { proofMetadata as resolveMeta } from '../idemix/verifier.js';

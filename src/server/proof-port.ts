@@ -18,8 +18,8 @@ export interface VerificationInput {
 
 export interface DisclosureOutcome {
   proofStatus: ProofStatus;
-  /** DisclosedAttribute lists as the SessionResult shows them. */
-  disclosed: JsonValue[];
+  /** DisclosedAttribute lists as the SessionResult shows them; absent for an INVALID proof list. */
+  disclosed?: JsonValue[];
 }
 
 export interface SignatureOutcome extends DisclosureOutcome {

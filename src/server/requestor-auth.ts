@@ -24,7 +24,8 @@ export class RequestorAuthenticator {
     private readonly clock: () => number,
   ) {}
 
-  authenticate(contentType: string | undefined, authorization: string | undefined, body: string): Promise<AuthenticatedRequest> | AuthenticatedRequest {
+  /** Dispatch: JSON with a header -> token; text/plain -> a JWS, checked as its `alg` and requestor say. */
+  async authenticate(contentType: string | undefined, authorization: string | undefined, body: string): Promise<AuthenticatedRequest> {
     const type = (contentType ?? '').toLowerCase();
     if (type.startsWith('application/json')) return this.#json(authorization, body);
     if (type.startsWith('text/plain')) return this.#jwt(authorization, body);

@@ -7,6 +7,7 @@ import type { ServerContext } from './context.js';
 import { asProtocolError, sendError, sendJson } from './http-errors.js';
 import { authorize } from './permissions.js';
 import { RequestorAuthenticator } from './requestor-auth.js';
+import { bodyText, header } from './request-parts.js';
 import { sessionResult } from './result.js';
 import { startSession } from './session-factory.js';
 import { clientTokenOf, load, transact } from './session-runner.js';
@@ -20,11 +21,6 @@ function requestorTokenParam(request: FastifyRequest): string {
   return rt;
 }
 
-function header(request: FastifyRequest, name: string): string | undefined {
-  const v = request.headers[name];
-  return Array.isArray(v) ? v[0] : v;
-}
-
 export function registerRequestorRoutes(app: FastifyInstance, ctx: ServerContext, streams: StreamRegistry): void {
   const authenticator = new RequestorAuthenticator(ctx.options, ctx.clock);
 
@@ -34,11 +30,10 @@ export function registerRequestorRoutes(app: FastifyInstance, ctx: ServerContext
   }
 
   app.post('/session', async (request, reply) => {
-    const body = typeof request.body === 'string' ? request.body : '';
     const { requestor, request: rr } = await authenticator.authenticate(
       header(request, 'content-type'),
       header(request, 'authorization'),
-      body,
+      bodyText(request),
     );
     authorize({ options: ctx.options, urlHost: new URL(ctx.irmaUrl()).host }, requestor, rr);
     if (rr.nextSession && !rr.nextSession.url) {
@@ -67,7 +62,7 @@ export function registerRequestorRoutes(app: FastifyInstance, ctx: ServerContext
       throw new ProtocolError('SSE_DISABLED');
     }
     const session = await sessionOf(request);
-    await streamStatus(ctx, streams, request, reply, session, 'status');
+    await streamStatus(ctx, streams, reply, session, 'status');
   });
 
   app.get('/session/:rt/result', async (request, reply) => {
@@ -98,6 +93,11 @@ export function registerRequestorRoutes(app: FastifyInstance, ctx: ServerContext
   app.get('/publickey', async (_request, reply) => {
     if (!ctx.signer) throw new ProtocolError('UNSUPPORTED');
     return reply.code(200).type('text/plain; charset=UTF-8').send(ctx.signer.publicKeyPem);
+  });
+
+  // The revocation server role is not part of this server.
+  app.post('/revocation', async () => {
+    throw new ProtocolError('UNSUPPORTED', 'revocation is not supported by this server');
   });
 
   app.get('/health', async (request, reply) => {

@@ -1,7 +1,7 @@
 // Server-sent status events (spec §9.3), fed by the store's subscriptions so a stream sees
 // changes committed by any process. Only changes are sent, never the current status: an
 // initial INITIALIZED or PAIRING frame breaks the frontend and the app.
-import type { FastifyReply, FastifyRequest } from 'fastify';
+import type { FastifyReply } from 'fastify';
 import { ProtocolError } from '../protocol/errors.js';
 import { isFinal, type Session } from '../session/session.js';
 import type { ServerContext } from './context.js';
@@ -31,20 +31,14 @@ export class StreamRegistry {
   }
 }
 
-function frame(kind: StreamKind, session: Session): string {
-  const data = kind === 'frontend' ? frontendStatus(session) : session.status;
-  return `data: ${JSON.stringify(data)}\n\n`;
-}
-
-/** What a stream of this kind would show; a frame goes out when it changes. */
-function shown(kind: StreamKind, session: Session): string {
-  return kind === 'frontend' ? JSON.stringify(frontendStatus(session)) : session.status;
+/** The data a stream of this kind shows; a frame goes out whenever it changes. */
+function dataOf(kind: StreamKind, session: Session): string {
+  return JSON.stringify(kind === 'frontend' ? frontendStatus(session) : session.status);
 }
 
 export async function streamStatus(
   ctx: ServerContext,
   streams: StreamRegistry,
-  request: FastifyRequest,
   reply: FastifyReply,
   session: Session,
   kind: StreamKind,
@@ -53,7 +47,7 @@ export async function streamStatus(
     throw new ProtocolError('UNEXPECTED_REQUEST', "Can't subscribe to server sent events of finished session");
   }
   const ct = session.clientToken;
-  let last = shown(kind, session);
+  let last = dataOf(kind, session);
   let ended = false;
   let unsubscribe: (() => Promise<void>) | undefined;
   const raw = reply.raw;
@@ -68,10 +62,10 @@ export async function streamStatus(
   const unregister = streams.add(end);
   const deliver = (value: Session): void => {
     if (ended) return;
-    const now = shown(kind, value);
-    if (now !== last) {
-      last = now;
-      raw.write(frame(kind, value));
+    const data = dataOf(kind, value);
+    if (data !== last) {
+      last = data;
+      raw.write(`data: ${data}\n\n`);
     }
     if (isFinal(value.status)) end();
   };
@@ -79,7 +73,8 @@ export async function streamStatus(
   reply.hijack();
   raw.writeHead(200, SSE_HEADERS);
   raw.flushHeaders();
-  request.raw.on('close', end);
+  // The response closes when the browser hangs up (or when we end it).
+  raw.on('close', end);
   try {
     unsubscribe = await ctx.store.subscribe(ct, deliver);
   } catch (err) {

@@ -8,7 +8,7 @@ export interface Lifetimes {
   sessionResultLifetimeMs: number;
 }
 
-export const MINUTE_MS = 60_000;
+const MINUTE_MS = 60_000;
 
 /** Both options are minutes, 0 meaning the default (15 and 5). */
 export function lifetimesFromMinutes(maxSessionLifetime: number, sessionResultLifetime: number): Lifetimes {

@@ -69,12 +69,12 @@ const fail = (type: ErrorType, message?: string): Reply => ({
   failure: message === undefined ? { type } : { type, message },
 });
 
-/** Tracks the working copy of one transition: the original, the changes, the effects. */
+/** The working copy of one transition: what changed, and whether the session just ended. */
 class Draft {
   private current: Session;
   private changed = false;
   private finished = false;
-  constructor(readonly original: Session) {
+  constructor(original: Session) {
     this.current = original;
   }
   get session(): Session {

@@ -13,7 +13,7 @@ export type ProofStatus =
   | 'MISSING_ATTRIBUTES'
   | 'EXPIRED';
 
-export const FINAL_STATUSES: readonly SessionStatus[] = ['DONE', 'CANCELLED', 'TIMEOUT'];
+const FINAL_STATUSES: readonly SessionStatus[] = ['DONE', 'CANCELLED', 'TIMEOUT'];
 
 export function isFinal(status: SessionStatus): boolean {
   return FINAL_STATUSES.includes(status);

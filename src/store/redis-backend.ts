@@ -4,6 +4,11 @@
 import { createClient, createCluster, createSentinel, type RedisClientOptions } from 'redis';
 import type { ConnectionOptions } from 'node:tls';
 import type { RedisMode, ResolvedRedisOptions } from './redis-options.js';
+import { StoreError } from './store.js';
+
+export interface StoreLogger {
+  warn(details: object, message: string): void;
+}
 
 export type Send = (args: string[]) => Promise<unknown>;
 export type MessageListener = (message: string) => void;
@@ -57,11 +62,11 @@ function clientOptions(o: ResolvedRedisOptions): RedisClientOptions {
 }
 
 /** The backend for the mode; not connected yet, so the caller can bound and abandon the connect. */
-export function createBackend(o: ResolvedRedisOptions, events: BackendEvents): ConnectableBackend {
+function createBackend(o: ResolvedRedisOptions, events: BackendEvents): ConnectableBackend {
   return o.mode === 'standalone' ? standalone(o, events) : o.mode === 'sentinel' ? sentinel(o, events) : cluster(o, events);
 }
 
-export type ConnectableBackend = RedisBackend & { connect(): Promise<void> };
+type ConnectableBackend = RedisBackend & { connect(): Promise<void> };
 
 function standalone(o: ResolvedRedisOptions, events: BackendEvents): ConnectableBackend {
   const { host, port } = o.nodes[0];
@@ -83,7 +88,12 @@ function standalone(o: ResolvedRedisOptions, events: BackendEvents): Connectable
         if (connectedOnce) for (const fn of reconnectHooks) fn();
         connectedOnce = true;
       });
-      subscriberReady = s.connect();
+      subscriberReady = s.connect().catch((err: unknown) => {
+        // let the next subscribe start over with a fresh connection
+        if (subscriber === s) subscriber = undefined;
+        if (s.isOpen) s.destroy();
+        throw err;
+      });
     }
     await subscriberReady;
     return subscriber;
@@ -230,4 +240,39 @@ function cluster(o: ResolvedRedisOptions, events: BackendEvents): ConnectableBac
       if (c.isOpen) c.destroy();
     },
   };
+}
+
+/** Connects within the operation timeout; the backend keeps reconnecting on its own afterwards. */
+export async function connectBackend(o: ResolvedRedisOptions, logger?: StoreLogger): Promise<RedisBackend> {
+  let lastLogged = '';
+  const events = {
+    onError(err: unknown) {
+      // Reconnect attempts repeat the same error; log each distinct one once.
+      const message = err instanceof Error ? err.message : String(err);
+      if (message !== lastLogged) logger?.warn({ error: message }, 'Redis connection problem');
+      lastLogged = message;
+    },
+  };
+  const backend = createBackend(o, events);
+  let timer: NodeJS.Timeout | undefined;
+  const connecting = backend.connect();
+  connecting.catch(() => {});
+  try {
+    await Promise.race([
+      connecting,
+      new Promise<never>((_, reject) => {
+        timer = setTimeout(
+          () => reject(new StoreError('UNAVAILABLE', `cannot connect to Redis within ${o.timeoutMs} ms`)),
+          o.timeoutMs,
+        );
+      }),
+    ]);
+    return backend;
+  } catch (err) {
+    backend.destroy();
+    if (err instanceof StoreError) throw err;
+    throw new StoreError('UNAVAILABLE', `cannot connect to Redis: ${(err as Error)?.message ?? String(err)}`, { cause: err });
+  } finally {
+    clearTimeout(timer);
+  }
 }

@@ -1,9 +1,8 @@
 // What `irma-server check` reports about the configured Redis: how we reach it, what it is,
 // and what in its setup puts sessions at risk. A plain object, so the CLI just prints it.
 
-import { connectWithin } from './redis.js';
 import { resolveRedisOptions, type RedisMode, type RedisStoreOptions } from './redis-options.js';
-import type { Send } from './redis-backend.js';
+import { connectBackend, type Send } from './redis-backend.js';
 
 export interface RedisNodeDescription {
   address: string;
@@ -59,7 +58,7 @@ export async function describeRedis(options: RedisStoreOptions): Promise<RedisDe
 
   let backend;
   try {
-    backend = await connectWithin(o);
+    backend = await connectBackend(o);
   } catch (err) {
     problems.push(`cannot connect: ${(err as Error).message}`);
     return description;

@@ -11,7 +11,9 @@
 
 import { createHash } from 'node:crypto';
 import { createValueCodec, type ValueCodec } from './encryption.js';
-import { createBackend, type MessageListener, type RedisBackend } from './redis-backend.js';
+import { connectBackend, type MessageListener, type RedisBackend, type StoreLogger } from './redis-backend.js';
+
+export type { StoreLogger };
 import {
   INCONSISTENCY_NOT_ACCEPTED,
   RedisConfigError,
@@ -27,10 +29,6 @@ import {
   type Unsubscribe,
 } from './store.js';
 import { checkTokensKept, checkTtl } from './write-checks.js';
-
-export interface StoreLogger {
-  warn(details: object, message: string): void;
-}
 
 export interface RedisStoreRuntime {
   logger?: StoreLogger;
@@ -67,6 +65,7 @@ const UPDATE = script(UPDATE_SCRIPT);
 interface Subscription<T> {
   channel: string;
   listeners: Set<(value: T) => void>;
+  /** Highest version delivered: older messages (reordered, or re-read after a reconnect) are dropped. */
   lastVersion: number;
   onMessage: MessageListener;
   ready: Promise<void>;
@@ -105,7 +104,7 @@ export class RedisStore<T extends StoredSession> implements SessionStore<T> {
   ): Promise<RedisStore<T>> {
     const resolved = resolveRedisOptions(options);
     const codec = createValueCodec(options.storeEncryptionKeys, { allowPlaintext: options.storeEncryptionAllowPlaintext });
-    const backend = await connectWithin(resolved, runtime.logger);
+    const backend = await connectBackend(resolved, runtime.logger);
     const store = new RedisStore<T>(backend, resolved, codec, runtime);
     try {
       await store.ping();
@@ -197,13 +196,7 @@ export class RedisStore<T extends StoredSession> implements SessionStore<T> {
         onMessage: (message) => this.#deliver(clientToken, created, message),
         ready: Promise.resolve(),
       };
-      created.ready = this.#call(channel, async () => {
-        await this.#backend.subscribe(channel, created.onMessage);
-      }).then(async () => {
-        // Values committed before the subscription was active are not "from now on".
-        const read = await this.#read(clientToken);
-        if (read !== undefined) created.lastVersion = Math.max(created.lastVersion, read.version);
-      });
+      created.ready = this.#call(channel, () => this.#backend.subscribe(channel, created.onMessage));
       sub = created;
       this.#subscriptions.set(clientToken, sub);
       sub.ready.catch(() => {
@@ -381,40 +374,5 @@ export class RedisStore<T extends StoredSession> implements SessionStore<T> {
 
   #checkOpen(): void {
     if (this.#closed) throw new StoreError('UNAVAILABLE', 'session store is closed');
-  }
-}
-
-/** Connects within the operation timeout; the backend keeps reconnecting on its own afterwards. */
-export async function connectWithin(o: ResolvedRedisOptions, logger?: StoreLogger): Promise<RedisBackend> {
-  let lastLogged = '';
-  const events = {
-    onError(err: unknown) {
-      // Reconnect attempts repeat the same error; log each distinct one once.
-      const message = err instanceof Error ? err.message : String(err);
-      if (message !== lastLogged) logger?.warn({ error: message }, 'Redis connection problem');
-      lastLogged = message;
-    },
-  };
-  const backend = createBackend(o, events);
-  let timer: NodeJS.Timeout | undefined;
-  const connecting = backend.connect();
-  connecting.catch(() => {});
-  try {
-    await Promise.race([
-      connecting,
-      new Promise<never>((_, reject) => {
-        timer = setTimeout(
-          () => reject(new StoreError('UNAVAILABLE', `cannot connect to Redis within ${o.timeoutMs} ms`)),
-          o.timeoutMs,
-        );
-      }),
-    ]);
-    return backend;
-  } catch (err) {
-    backend.destroy();
-    if (err instanceof StoreError) throw err;
-    throw new StoreError('UNAVAILABLE', `cannot connect to Redis: ${(err as Error)?.message ?? String(err)}`, { cause: err });
-  } finally {
-    clearTimeout(timer);
   }
 }

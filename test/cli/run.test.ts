@@ -159,8 +159,9 @@ describe('check', () => {
     const r = await cli(['check', '-s', REFERENCE_SCHEMES, '--store-type', 'redis', '--redis-addr', `127.0.0.1:${port}`,
       '--redis-pw', 'secretpw', '--redis-no-tls', '--redis-timeout', '1000']);
     expect(r.code).toBe(1);
-    expect(r.stdout).toContain(`store: redis: mode standalone, nodes 127.0.0.1:${port}`);
-    expect(r.stdout).toMatch(/store: redis: FAILED: .*cannot connect to Redis within 1000 ms/);
+    expect(r.stdout).toContain('store: redis: mode standalone, TLS off, user default, key prefix "", encryption off');
+    expect(r.stdout).toMatch(/store: redis: warning: cannot connect: .*cannot connect to Redis within 1000 ms/);
+    expect(r.stdout).toContain('store: redis: FAILED: not reachable');
     expect(r.stdout + r.stderr).not.toContain('secretpw');
     expect(Date.now() - started).toBeLessThan(30_000);
   });
@@ -172,12 +173,23 @@ describe('check', () => {
       const args = ['check', '-s', REFERENCE_SCHEMES, '--store-type', 'redis', '--redis-addr', redis.addr, '--redis-tls-cert-file', files.ca,
         '--redis-timeout', '1500'];
       const ok = await cli(args, { IRMASERVER_REDIS_PW: 'right-pw' });
-      expect(ok.stdout).toContain('store: redis: TLS on (own CA), user default');
+      expect(ok.stdout).toContain('store: redis: mode standalone, TLS on, user default, key prefix "", encryption off');
+      expect(ok.stdout).toMatch(new RegExp(`store: redis: node 127\\.0\\.0\\.1:${redis.port}: master, Redis 7\\.`));
+      expect(ok.stdout).toContain('store: redis: warning: no store_encryption_keys: session state is stored unencrypted');
       expect(ok.stdout).toContain('store: redis: reachable');
       expect(ok.code).toBe(0);
+      // --strict turns what the setup risks into failures; a key ring removes this one.
+      const strict = await cli([...args, '--strict'], { IRMASERVER_REDIS_PW: 'right-pw' });
+      expect(strict.stdout).toContain('store: redis: problem: no store_encryption_keys');
+      expect(strict.code).toBe(1);
+      const keyRing = `k1:${Buffer.alloc(32, 7).toString('base64')}`;
+      const sealed = await cli([...args, '--strict'], { IRMASERVER_REDIS_PW: 'right-pw', IRMASERVER_STORE_ENCRYPTION_KEYS: keyRing });
+      expect(sealed.stdout).toContain('encryption on');
+      expect(sealed.stdout).not.toContain(keyRing);
+      expect(sealed.code).toBe(0);
       const wrong = await cli(args, { IRMASERVER_REDIS_PW: 'wrong-pw' });
       expect(wrong.code).toBe(1);
-      expect(wrong.stdout).toMatch(/store: redis: FAILED: /);
+      expect(wrong.stdout).toContain('store: redis: FAILED: not reachable');
       expect(wrong.stdout + wrong.stderr).not.toContain('wrong-pw');
     } finally {
       await stopAll();

@@ -171,6 +171,31 @@ describe('against our server', () => {
     expect(await srv.result(pkg.token)).toMatchObject({ status: 'DONE', proofStatus: 'VALID' });
   });
 
+  it('discloses during an issuance', async () => {
+    const pkg = await irma.post({
+      ...issuance('irma-demo.MijnOverheid.singleton', { BSN: '123456789' }),
+      disclose: [[[`${FULLNAME}.firstname`]]],
+    });
+    await client.runSession(pkg.sessionPtr);
+    const result = await irma.result(pkg.token);
+    expect(result).toMatchObject({ status: 'DONE', type: 'issuing', proofStatus: 'VALID' });
+    expect(result.disclosed[0][0]).toMatchObject({ id: `${FULLNAME}.firstname`, rawvalue: 'Alice' });
+  });
+
+  it('starts a static session from its printed pointer', async () => {
+    const srv = await irmaServer(schemes, {
+      staticSessions: {
+        mystatic: {
+          callbackUrl: 'http://127.0.0.1:9/callback',
+          request: { '@context': 'https://irma.app/ld/request/disclosure/v2', disclose: [[[`${FULLNAME}.familyname`]]] },
+        },
+      },
+    });
+    cleanup.push(() => srv.server.close());
+    const out = await client.runSession({ irmaqr: 'redirect', u: `${srv.base}/irma/session/mystatic` });
+    expect(out).toMatchObject({ type: 'disclosing', status: 'DONE', proofStatus: 'VALID' });
+  });
+
   it('refuses a session with DELETE', async () => {
     const pkg = await irma.post(issuance(FULLNAME, { firstnames: 'X', firstname: 'X', familyname: 'X' }));
     const before = (await client.credentials()).length;

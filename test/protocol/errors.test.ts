@@ -58,6 +58,11 @@ describe('RemoteError body', () => {
     });
   });
 
+  it('unmatched /irma routes: status and error only', () => {
+    expect(JSON.stringify(remoteError(ProtocolError.unmatchedRoute(404)))).toBe('{"status":404,"error":"INVALID_REQUEST"}');
+    expect(JSON.stringify(remoteError(ProtocolError.unmatchedRoute(405)))).toBe('{"status":405,"error":"INVALID_REQUEST"}');
+  });
+
   it('stack trace only when asked', () => {
     const e = new ProtocolError('EXCEPTION', 'x');
     expect(remoteError(e).stacktrace).toBeUndefined();

@@ -196,6 +196,11 @@ describe('signature and issuance requests', () => {
     expectProtocolError(() => parseRequestorRequest({ timeout: 2.5, request: iss({ credentials: [cred] }) }), 'INVALID_REQUEST', /timeout/);
   });
 
+  it('a null attribute value is issued as the empty string, as Go decodes it', () => {
+    const r = parseSessionRequest(iss({ credentials: [{ credential: 'irma-demo.MijnOverheid.fullName', attributes: { prefix: null } }] }));
+    expect(r).toMatchObject({ credentials: [{ attributes: { prefix: '' } }] });
+  });
+
   it('the app never sees a revocation key', () => {
     const r = parseSessionRequest(
       iss({ credentials: [{ credential: 'test.test.revocable', attributes: { email: 'a@b' }, revocationKey: 'k1', revocationSupported: false }] }),
@@ -313,6 +318,16 @@ describe('requestor JWT claims (§4.2)', () => {
       'Invalid JWT body: Not an issuance request',
     );
     expectProtocolError(() => parseRequestorJwtClaims({ sub: 'signature_request' }), 'INVALID_REQUEST', 'Invalid JWT body: Not a SignatureRequestorRequest');
+    expectProtocolError(
+      () => parseRequestorJwtClaims({ sub: 'verification_request', sprequest: { request: { disclose: [[[FIRSTNAME]]] } } }),
+      'INVALID_REQUEST',
+      'Invalid JWT body: not a disclosing session request',
+    );
+    expectProtocolError(
+      () => parseRequestorJwtClaims({ sub: 'verification_request', sprequest: { request: { '@context': 'x', disclose: [] } } }),
+      'INVALID_REQUEST',
+      'Invalid JWT body: Not a disclosure request',
+    );
   });
 
   it('a legacy request inside the claim is accepted, as by the reference', () => {

@@ -16,9 +16,8 @@ export interface LiveServer {
   store: MemoryStore<Session>;
 }
 
-export async function startLive(patch: Partial<ServerOptions> = {}): Promise<LiveServer> {
+export async function startLive(patch: Partial<ServerOptions> = {}, store = new MemoryStore<Session>()): Promise<LiveServer> {
   const checker = new ScriptedChecker();
-  const store = new MemoryStore<Session>();
   const running = await startServer(
     { ...defaultOptions(false), schemesPath: REFERENCE_SCHEMES, port: 0, listenAddr: '127.0.0.1', url: '', ...patch },
     { schemes: await referenceSchemes(), store, checker, logger: pino({ level: 'silent' }) },

@@ -28,7 +28,7 @@ async function start(l: LiveServer, body: unknown) {
 async function appFinishes(l: LiveServer, ct: string, endpoint = 'proofs') {
   const connect = await fetch(`${l.base}/irma/session/${ct}`, { headers: APP_HEADERS });
   expect(connect.status).toBe(200);
-  return fetch(`${l.base}/irma/session/${ct}/${endpoint}`, { method: 'POST', headers: { ...APP_HEADERS, ...JSON_HEADERS }, body: '{}' });
+  return fetch(`${l.base}/irma/session/${ct}/${endpoint}`, { method: 'POST', headers: { ...APP_HEADERS, ...JSON_HEADERS }, body: endpoint === 'proofs' ? '{}' : '{"n_2":"AQ==","combinedProofs":[]}' });
 }
 
 describe('callbacks (§13.20)', () => {

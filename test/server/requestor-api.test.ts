@@ -132,3 +132,33 @@ describe('HTTP edges (§13.30, 31)', () => {
     expect((await h.inject({ method: 'GET', url: `/session/${'Z'.repeat(20)}/statusevents` })).statusCode).toBe(501);
   });
 });
+
+describe('logging', () => {
+  it('never writes session tokens or request contents, even at debug level', async () => {
+    const { pino } = await import('pino');
+    const lines: string[] = [];
+    const logger = pino({ level: 'trace' }, { write: (line: string) => lines.push(line) });
+    const { createServer } = await import('../../src/server/index.js');
+    const { defaultOptions } = await import('../../src/server/options.js');
+    const { referenceSchemes, ScriptedChecker } = await import('./harness.js');
+    const server = await createServer(
+      { ...defaultOptions(false), url: 'http://irma.example.com', jwtPrivateKey: JWT_KEY },
+      { schemes: await referenceSchemes(), checker: new ScriptedChecker(), logger },
+    );
+    try {
+      const pkg = (await server.main.inject({ method: 'POST', url: '/session', headers: { 'content-type': 'application/json' }, payload: JSON.stringify(DISCLOSURE) })).json();
+      const ct = pkg.sessionPtr.u.split('/').pop();
+      await server.main.inject({ method: 'GET', url: `/irma/session/${ct}`, headers: APP_HEADERS });
+      await server.main.inject({ method: 'POST', url: `/irma/session/${ct}/proofs`, headers: APP_HEADERS, payload: '{}' });
+      await server.main.inject({ method: 'GET', url: `/session/${pkg.token}/result-jwt` });
+      await server.main.inject({ method: 'GET', url: `/session/${pkg.token}/statusevents` });
+      const log = lines.join('');
+      expect(lines.length).toBeGreaterThan(3);
+      for (const secret of [pkg.token, ct, pkg.frontendRequest.authorization, APP_HEADERS.authorization, 'fullName.firstname']) {
+        expect(log).not.toContain(secret);
+      }
+    } finally {
+      await server.close();
+    }
+  });
+});

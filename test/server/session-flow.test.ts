@@ -260,3 +260,30 @@ describe('cancelling (§13.18)', () => {
     expect((await h.inject({ method: 'GET', url: `/irma/session/${t.ct}/status` })).body).toBe('"CANCELLED"');
   });
 });
+
+describe('hostile requestor bodies', () => {
+  it('get a 4xx RemoteError, never a 500', async () => {
+    h = await makeHarness();
+    const bodies = [
+      'null',
+      '[]',
+      '"x"',
+      '{"@context":5}',
+      '{"request":[]}',
+      '{"request":{"@context":"https://irma.app/ld/request/disclosure/v2","disclose":"x"}}',
+      '{"@context":"https://irma.app/ld/request/disclosure/v2","disclose":[[[{"type":5}]]]}',
+      '{"@context":"https://irma.app/ld/request/disclosure/v2","disclose":[]}',
+      '{"@context":"https://irma.app/ld/request/issuance/v2","credentials":[{"credential":"a.b.c","attributes":{}}]}',
+      '{"@context":"https://irma.app/ld/request/signature/v2","message":"","disclose":[[["irma-demo.MijnOverheid.fullName.firstname"]]]}',
+      `{"@context":"https://irma.app/ld/request/disclosure/v2","disclose":${'['.repeat(5000)}${']'.repeat(5000)}}`,
+      '{"@context":"https://irma.app/ld/request/disclosure/v2","__proto__":{"polluted":true},"disclose":[[["x.y.z.w"]]]}',
+    ];
+    for (const payload of bodies) {
+      const res = await h.inject({ method: 'POST', url: '/session', headers: { 'content-type': 'application/json' }, payload });
+      expect(res.statusCode, payload.slice(0, 80)).toBeGreaterThanOrEqual(400);
+      expect(res.statusCode, payload.slice(0, 80)).toBeLessThan(500);
+      expect(res.json().error).toBe('INVALID_REQUEST');
+    }
+    expect(({} as Record<string, unknown>).polluted).toBeUndefined();
+  });
+});

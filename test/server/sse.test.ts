@@ -2,6 +2,8 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { APP_HEADERS, DISCLOSURE } from './harness.js';
 import { JSON_HEADERS, startLive, type LiveServer } from './live.js';
+import { MemoryStore } from '../../src/store/memory.js';
+import type { Session } from '../../src/session/session.js';
 
 const cleanup: Array<() => Promise<void>> = [];
 afterEach(async () => {
@@ -92,5 +94,31 @@ describe('status events', () => {
     const s = await start(l);
     const res = await fetch(`${l.base}/irma/session/${s.ct}/frontend/statusevents`, { headers: { authorization: 'nope' } });
     expect(res.status).toBe(403);
+  });
+
+  it('unsubscribes when the browser hangs up', async () => {
+    let active = 0;
+    class CountingStore extends MemoryStore<Session> {
+      override async subscribe(ct: string, listener: (value: Session) => void) {
+        const unsubscribe = await super.subscribe(ct, listener);
+        active++;
+        return async () => {
+          active--;
+          await unsubscribe();
+        };
+      }
+    }
+    const l = await startLive({ sse: true }, new CountingStore());
+    cleanup.push(() => l.running.close());
+    const s = await start(l);
+    const controller = new AbortController();
+    const res = await fetch(`${l.base}/session/${s.token}/statusevents`, { signal: controller.signal });
+    const stream = collect(res);
+    await stream.until('event: open');
+    expect(active).toBe(1);
+    controller.abort();
+    await stream.done.catch(() => undefined);
+    for (let i = 0; i < 100 && active > 0; i++) await new Promise((r) => setTimeout(r, 10));
+    expect(active).toBe(0);
   });
 });

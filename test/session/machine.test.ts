@@ -161,6 +161,9 @@ describe('posting proofs', () => {
     expect(loser.effects).toEqual([]);
     const other = commitClientPost(t.session!, { ...call, message: '{}', nonce: s.nonce, verdict }, at(2500));
     expect(other.reply.kind).toBe('fail');
+    // Another Authorization never gets the stored answer.
+    const stranger = commitClientPost(t.session!, { ...call, authorization: 'x', nonce: s.nonce, verdict }, at(2500));
+    expect(stranger.reply.kind).toBe('fail');
   });
 
   it('does not commit proofs verified against another nonce', () => {

@@ -2,36 +2,11 @@
 // `open` yields a store instance sharing the backend with the others it yields (for Redis a
 // separate connection, like a separate server process).
 
-import { randomInt } from 'node:crypto';
 import { afterAll, describe, expect, it } from 'vitest';
-import { StoreError, type SessionStore, type StoredSession } from '../../src/store/store.js';
+import { StoreError, type SessionStore } from '../../src/store/store.js';
+import { newSession, type TestSession } from './sessions.js';
 
-export interface TestSession extends StoredSession {
-  status: 'INITIALIZED' | 'CONNECTED' | 'DONE';
-  counter: number;
-  result?: string;
-  nested: { list: number[] };
-}
-
-const ALPHABET = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789';
-
-function randomChars(n: number): string {
-  let s = '';
-  for (let i = 0; i < n; i++) s += ALPHABET[randomInt(ALPHABET.length)];
-  return s;
-}
-
-/** A fresh session whose tokens share their first 4 characters, as the server makes them. */
-export function newSession(status: TestSession['status'] = 'INITIALIZED'): TestSession {
-  const tag = randomChars(4);
-  return {
-    clientToken: tag + randomChars(16),
-    requestorToken: tag + randomChars(16),
-    status,
-    counter: 0,
-    nested: { list: [1, 2, 3] },
-  };
-}
+export { newSession, type TestSession };
 
 export const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 

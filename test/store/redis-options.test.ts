@@ -1,8 +1,10 @@
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 import { parseAddress, RedisConfigError, resolveRedisOptions } from '../../src/store/redis-options.js';
-import { tempDir } from '../support/redis.js';
+import { stopAll, tempDir } from '../support/redis.js';
+
+afterAll(stopAll);
 
 const base = { redisAddr: 'localhost:6379', redisPw: 'pw' };
 

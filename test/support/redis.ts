@@ -308,4 +308,6 @@ export async function waitFor(check: () => Promise<boolean>, timeoutMs = 15_000)
 
 export async function stopAll(): Promise<void> {
   await Promise.all([...live].map((p) => p.stop('SIGKILL')));
+  for (const d of tempDirs) rmSync(d, { recursive: true, force: true });
+  tempDirs.clear();
 }
