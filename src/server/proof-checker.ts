@@ -8,6 +8,7 @@ import type { PublicKey } from '../idemix/keys.js';
 import { createMetadata, type Metadata } from '../idemix/metadata.js';
 import { parseProofDList, parseProofList, serializeIssueSignatureMessage, type ProofD } from '../idemix/proofs.js';
 import { parseSignedMessage as parseIdemixSignedMessage, verifySignedMessage } from '../idemix/signed-message.js';
+import { timestampMessage, verifyTimestampSignature } from '../idemix/timestamp.js';
 import { proofMetadata, resolvePublicKeys, verifyDisclosureProofs, type DisclosedCredential } from '../idemix/verifier.js';
 import { withImplicitDisclosure } from '../protocol/chaining.js';
 import { conDisConSchema, type AttributeConDisCon } from '../protocol/condiscon.js';
@@ -123,12 +124,24 @@ export function createProofChecker(schemes: SchemeRegistry): ProofChecker {
         return { proofStatus: 'UNMATCHED_REQUEST', signature };
       }
       const k = keyed(signed.proofs);
+      const attributeCounts = k.types.map((t) => t.attributes.length);
+      if (signed.timestamp) {
+        const T = timestampMessage({
+          randomizedA: signed.proofs.map((p) => p.A),
+          message: request.message,
+          disclosed: signed.proofs.map((p) => p.aDisclosed),
+          version: signed.version,
+          publicKeys: k.keys,
+          attributeCounts,
+        });
+        if (!verifyTimestampSignature(signed.timestamp, T)) return { proofStatus: 'INVALID_TIMESTAMP', signature };
+      }
       let verified;
       try {
         verified = verifySignedMessage({
           signed,
           publicKeys: k.keys,
-          attributeCounts: k.types.map((t) => t.attributes.length),
+          attributeCounts,
           request: { nonce: signed.nonce, context: signed.context, message: request.message },
         });
       } catch (err) {

@@ -70,7 +70,6 @@ export async function startSession(ctx: ServerContext, rr: RequestorRequest, opt
     nonce: request.nonce!,
     validity: validated.validity,
     timeout: validated.timeout ?? 0,
-    qr: { ...qr },
     status: 'INITIALIZED',
     options: { pairingMethod: 'none' },
     createdAt: now,

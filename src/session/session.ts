@@ -85,8 +85,6 @@ export interface Session extends StoredSession {
   timeout: number;
   callbackUrl?: string;
   nextSessionUrl?: string;
-  /** The pointer of the app (its `u` host can differ per request `host`). */
-  qr: Qr;
   /** Host the app must use (request `host`), checked against HTTP Host. */
   host?: string;
   status: SessionStatus;

@@ -1,4 +1,4 @@
-// Session secrets: tokens, pairing codes and nonces, all from the node:crypto CSPRNG.
+// Session secrets: tokens and pairing codes from the node:crypto CSPRNG, and their comparison.
 import { createHash, randomBytes, randomInt, timingSafeEqual } from 'node:crypto';
 
 const ALPHABET = 'abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789';
@@ -48,17 +48,6 @@ export function newSessionTokens(frontendAuth?: string): SessionTokens {
 /** Four decimal digits, uniformly distributed. */
 export function newPairingCode(): string {
   return randomInt(0, 10_000).toString().padStart(4, '0');
-}
-
-/**
- * A session nonce: uniform in [0, 2^128), as standard padded base64 of its minimal big-endian
- * bytes (the wire encoding of big integers).
- */
-export function newNonce(): string {
-  const bytes = randomBytes(16);
-  let start = 0;
-  while (start < bytes.length && bytes[start] === 0) start++;
-  return bytes.subarray(start).toString('base64');
 }
 
 /** Compares two secrets in time independent of where they differ (hashing equalises lengths). */

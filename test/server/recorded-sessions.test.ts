@@ -166,4 +166,21 @@ describe('recorded sessions', () => {
       if (res.statusCode >= 400) expect(res.json().error, JSON.stringify(body)).toMatch(/^[A-Z_]+$/);
     }
   });
+
+  it('answers INVALID_TIMESTAMP for a recorded signature whose timestamp was altered', async () => {
+    const rec = vectors.sessions.find((s) => s.label === 'sign-familyname')!;
+    const pkg = await replayable(rec);
+    const ct = pkg.sessionPtr.u.split('/').pop()!;
+    const [connect, post] = rec.client;
+    await h.inject({ method: 'GET', url: `/irma/session/${ct}`, headers: connect.requestHeaders });
+    const body = structuredClone(post.requestBody) as { timestamp: { Time: number } };
+    body.timestamp.Time += 1;
+    const res = await h.inject({
+      method: 'POST',
+      url: `/irma/session/${ct}/proofs`,
+      headers: { ...post.requestHeaders, 'content-type': 'application/json' },
+      payload: JSON.stringify(body),
+    });
+    expect(res.json()).toEqual({ proofStatus: 'INVALID_TIMESTAMP' });
+  });
 });

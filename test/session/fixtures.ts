@@ -25,7 +25,6 @@ export function makeSession(patch: Partial<Session> = {}): Session {
     nonce: request.nonce,
     validity: 120,
     timeout: 0,
-    qr: { u: 'http://localhost/irma/session/abcdCLIENTtoken00001', irmaqr: 'disclosing' },
     status: 'INITIALIZED',
     options: { pairingMethod: 'none' },
     createdAt: T0,
