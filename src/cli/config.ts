@@ -108,6 +108,7 @@ export function loadConfig(input: ConfigInput): LoadedConfig {
   set('quiet', 'quiet');
   set('logJson', 'log_json');
   set('acceptInsecureProtocolVersions', 'accept_insecure_protocol_versions');
+  set('cryptoWorkers', 'crypto_workers');
 
   const storeType = get<string>('store_type');
   if (storeType !== undefined && storeType !== '') {

@@ -9,6 +9,8 @@ export interface CliIo {
   stdout: { write(text: string): unknown };
   stderr: { write(text: string): unknown };
   cwd: string;
+  /** Where `session -` reads its pointer; process.stdin when absent. */
+  stdin?: AsyncIterable<string | Buffer>;
   /** Stops a running `server` (besides SIGINT/SIGTERM). */
   signal?: AbortSignal;
   /** Called once the server listens; for tests. */
@@ -36,6 +38,7 @@ export async function run(argv: string[], env: Env, io: Partial<CliIo> = {}): Pr
     stdout: io.stdout ?? process.stdout,
     stderr: io.stderr ?? process.stderr,
     cwd: io.cwd ?? process.cwd(),
+    stdin: io.stdin,
     signal: io.signal,
     onListening: io.onListening,
   };
@@ -87,6 +90,31 @@ export async function run(argv: string[], env: Env, io: Partial<CliIo> = {}): Pr
           out: opts.out as string,
           forceOverwrite: opts.forceOverwrite === true,
         },
+        full,
+      );
+    });
+
+  program
+    .command('session')
+    .description("complete a session as the holder, with the headless client and a wallet folder (or list the wallet's credentials)")
+    .argument('[pointer]', 'session pointer JSON, session package JSON (the answer to POST /session), or - to read it from standard input')
+    .addOption(new Option('--wallet <dir>', 'wallet folder (default: <data dir>/wallet)'))
+    .addOption(new Option('--data-dir <dir>', 'the server\'s data folder (default $IRMASERVER_DATA_DIR or ~/.irma-server-ts)'))
+    .addOption(new Option('-s, --schemes-path <dir>', 'irma_configuration to read (default: the server\'s, else the demo scheme in the data folder)'))
+    .addOption(new Option('--refuse', 'refuse the session (the server sees it CANCELLED)'))
+    .addOption(new Option('--list', "print the wallet's credentials instead of running a session"))
+    .action(async (pointer: string | undefined, opts: Record<string, unknown>) => {
+      const { sessionCommand } = await import('./session.js');
+      exitCode = await sessionCommand(
+        {
+          pointer,
+          wallet: opts.wallet as string | undefined,
+          dataDir: opts.dataDir as string | undefined,
+          schemesPath: opts.schemesPath as string | undefined,
+          list: opts.list === true,
+          refuse: opts.refuse === true,
+        },
+        env,
         full,
       );
     });

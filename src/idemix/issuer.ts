@@ -1,11 +1,11 @@
 // The issuer's side: verify the holder's commitment proofs, then sign each credential on the
 // holder's commitment U with a proof (ProofS) that the signature was made with the key's 1/e.
 import { randomBytes } from 'node:crypto';
-import { fromBytes, gcd, isProbablePrime, modInverse, randomBelow, randomBits } from './bigint.js';
+import { fromBytes, gcd, isProbablePrime, randomBelow, randomBits } from './bigint.js';
 import { IdemixError } from './errors.js';
 import { hashCommit } from './hash.js';
 import type { PrivateKey, PublicKey } from './keys.js';
-import { modPowCrt, powProduct } from './modexp.js';
+import { invert, modPow, modPowCrt, powProduct } from './modexp.js';
 import { hasSmallFactor } from './primality.js';
 import { verifyProofList } from './proof-list.js';
 import type { IndexedValues, IssueSignatureMessage, Proof, ProofD, ProofU } from './proofs.js';
@@ -138,11 +138,14 @@ export function signCredential(req: SignatureRequest): IssueSignatureMessage {
   }
   const vDoublePrime = (1n << BigInt(pk.params.Lv - 1)) + randomBits(pk.params.Lv - 1);
   const denominator = powProduct(n, [[pk.S, vDoublePrime], ...representTerms(pk, ms)]);
-  const Q = (pk.Z * modInverse((denominator * req.U) % n, n)) % n;
+  const Q = (pk.Z * invert((denominator * req.U) % n, n)) % n;
   const e = randomPrimeE(pk);
-  const d = modInverse(e, sk.order);
+  const d = invert(e, sk.order);
   // Q^d and Q^ẽ have full-length exponents, the case CRT is for (see bench/idemix.bench.ts).
   const A = modPowCrt(Q, d, sk);
+  // A CRT result wrong modulo one prime only would hand the holder a factor of n, as
+  // gcd(A^e − Q, n); nothing leaves here unless A is a true e-th root of Q.
+  if (modPow(A, e, n) !== Q) throw new IdemixError('ISSUANCE_FAILED', 'signature computation failed its own check');
 
   // ProofS: knowledge of d with A = Q^d. A^e equals Q because Q is a quadratic residue.
   let eTilde: bigint;

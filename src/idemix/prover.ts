@@ -10,7 +10,7 @@ import type { PublicKey } from './keys.js';
 import { modPow, powProduct } from './modexp.js';
 import { NONCE_BITS, SECRET_KEY_BITS, SHARED_RANDOMIZER_BITS } from './params.js';
 import type { CLSignature, IndexedValues, IssueSignatureMessage, Proof, ProofD, ProofS, ProofU } from './proofs.js';
-import { eInRange, randomizeSignature, verifyCLSignature } from './signature.js';
+import { eInRange, isGroupElement, randomizeSignature, verifyCLSignature } from './signature.js';
 
 export function generateSecretKey(): bigint {
   return randomBits(SECRET_KEY_BITS);
@@ -30,6 +30,22 @@ export interface DisclosureChoice {
   publicKey: PublicKey;
   /** gabi indices to disclose; the metadata (1) is always added, the secret (0) never allowed. */
   disclosed: readonly number[];
+  /** Distributed schemes: the keyshare server's R_0^w for this key, joined into Z̃ (spec §9). */
+  keyshare?: { Pcommit: bigint };
+}
+
+/**
+ * The keyshare server's first message for one key of a distributed scheme (spec §9):
+ * P = R_0^{x_kss} and Pcommit = R_0^{w}. The holder's proofs then cover only its own part of the
+ * secret; the keyshare server's ProofP completes them.
+ */
+export interface KeyshareCommitment {
+  P: bigint;
+  Pcommit: bigint;
+}
+
+function checkKeyshareElement(x: bigint, pk: PublicKey, what: string): void {
+  if (!isGroupElement(x, pk.n)) throw new IdemixError('MALFORMED', `keyshare ${what} is not an invertible element of Z_n`);
 }
 
 interface Builder {
@@ -47,15 +63,17 @@ function proofDBuilder(choice: DisclosureChoice, sTilde: bigint): Builder & { ra
     if (!Number.isInteger(i) || i < 1 || i >= attrs.length) throw new IdemixError('MALFORMED', `cannot disclose index ${i}`);
   }
   const hidden = attrs.map((_, i) => i).filter((i) => !disclosedSet.has(i));
+  if (choice.keyshare) checkKeyshareElement(choice.keyshare.Pcommit, pk, 'Pcommit');
   const rs = randomizeSignature(pk, credential.signature);
   const eTilde = randomBits(params.LeCommit);
   const vTilde = randomBits(params.LvCommit);
   const mTilde = new Map(hidden.map((i) => [i, i === 0 ? sTilde : randomBits(params.LmCommit)]));
-  const zTilde = powProduct(pk.n, [
+  let zTilde = powProduct(pk.n, [
     [rs.A, eTilde],
     [pk.S, vTilde],
     ...hidden.map((i) => [pk.R[i], mTilde.get(i) as bigint] as [bigint, bigint]),
   ]);
+  if (choice.keyshare) zTilde = (zTilde * choice.keyshare.Pcommit) % pk.n;
   const disclosed: IndexedValues = new Map([...disclosedSet].sort((a, b) => a - b).map((i) => [i, attrs[i]]));
   const ePrime = rs.e - (1n << BigInt(params.Le - 1));
   return {
@@ -119,12 +137,16 @@ export interface CredentialRequest {
   publicKey: PublicKey;
   /** gabi indices (j+2) of the credential type's random-blind attributes. */
   randomBlindIndices?: readonly number[];
+  /** Distributed schemes only: P joins U, Pcommit joins Ũ. */
+  keyshare?: KeyshareCommitment;
 }
 
 interface PendingCredential {
   publicKey: PublicKey;
   vPrime: bigint;
   mUser: IndexedValues;
+  /** The keyshare P this credential's signature must include; null without keyshare server. */
+  keyshareP: bigint | null;
 }
 
 /** What the holder keeps between sending commitments and receiving signatures. */
@@ -149,23 +171,32 @@ function proofUBuilder(req: CredentialRequest, secretKey: bigint, sTilde: bigint
   for (const k of blind) {
     if (!Number.isInteger(k) || k < 2 || k >= pk.R.length) throw new IdemixError('MALFORMED', `bad random-blind index ${k}`);
   }
+  const ks = req.keyshare;
+  if (ks) {
+    checkKeyshareElement(ks.P, pk, 'P');
+    checkKeyshareElement(ks.Pcommit, pk, 'Pcommit');
+  }
   const vPrime = randomBits(params.LvPrime);
   const mUser: IndexedValues = new Map(blind.map((k) => [k, randomBits(params.Lm - 1)]));
-  const U = powProduct(pk.n, [
+  let U = powProduct(pk.n, [
     [pk.S, vPrime],
     [pk.R[0], secretKey],
     ...blind.map((k) => [pk.R[k], mUser.get(k) as bigint] as [bigint, bigint]),
   ]);
   const vPrimeTilde = randomBits(params.LvPrimeCommit);
   const mTilde = new Map(blind.map((k) => [k, randomBits(params.LmCommit)]));
-  const uTilde = powProduct(pk.n, [
+  let uTilde = powProduct(pk.n, [
     [pk.S, vPrimeTilde],
     [pk.R[0], sTilde],
     ...blind.map((k) => [pk.R[k], mTilde.get(k) as bigint] as [bigint, bigint]),
   ]);
+  if (ks) {
+    U = (U * ks.P) % pk.n;
+    uTilde = (uTilde * ks.Pcommit) % pk.n;
+  }
   return {
     contributions: [U, uTilde],
-    pending: { publicKey: pk, vPrime, mUser },
+    pending: { publicKey: pk, vPrime, mUser, keyshareP: ks?.P ?? null },
     respond: (c): ProofU => ({
       kind: 'ProofU',
       U,
@@ -224,6 +255,11 @@ export function finishIssuance(
   if (pending === undefined) throw new IdemixError('MALFORMED', `no credential ${index} in this issuance`);
   const pk = pending.publicKey;
   const sig = message.signature;
+  // A KeyshareP enters the CL check as a free factor: accepted from the issuer, it would let any
+  // (A, e, v) pass. Only the holder's own P counts, and only for a distributed credential.
+  if (sig.keyshareP !== null && pending.keyshareP === null) {
+    throw new IdemixError('ISSUANCE_FAILED', 'issuer sent a KeyshareP for a credential without keyshare server');
+  }
   if (!eInRange(sig.e, pk.params)) throw new IdemixError('ISSUANCE_FAILED', 'e out of range');
   if (!verifyProofS(pk, message.proof, sig, state.context, state.nonce2)) {
     throw new IdemixError('ISSUANCE_FAILED', 'issuer proof (ProofS) does not verify');
@@ -238,7 +274,7 @@ export function finishIssuance(
   for (const k of message.mIssuer.keys()) {
     if (!pending.mUser.has(k)) throw new IdemixError('ISSUANCE_FAILED', `unexpected issuer share for index ${k}`);
   }
-  const signature: CLSignature = { A: sig.A, e: sig.e, v: sig.v + pending.vPrime, keyshareP: sig.keyshareP };
+  const signature: CLSignature = { A: sig.A, e: sig.e, v: sig.v + pending.vPrime, keyshareP: pending.keyshareP };
   if (!verifyCLSignature(pk, signature, attrs)) throw new IdemixError('ISSUANCE_FAILED', 'signature does not verify');
   const credential: Credential = { signature, attributes: attrs, keyCounter: pk.counter };
   if (pk.issuerId !== undefined) credential.issuerId = pk.issuerId;

@@ -66,6 +66,9 @@ async function verify(
       }
     }
   } catch (err) {
+    // Capacity and infrastructure failures (a full crypto queue, a crashed worker) say nothing about
+    // the proofs: answer the error and leave the session as it was, so the app can retry.
+    if (err instanceof ProtocolError && (err.type === 'TOO_MANY_REQUESTS' || err.type === 'INTERNAL_ERROR')) throw err;
     const known = err instanceof ProtocolError ? err : asProtocolError(err);
     const pe = known.type === 'INTERNAL_ERROR' ? new ProtocolError('EXCEPTION') : known;
     if (pe.type === 'EXCEPTION') request.log.error({ err: { name: (err as Error)?.name } }, 'proof verification failed unexpectedly');

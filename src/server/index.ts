@@ -69,9 +69,27 @@ export function irmaBaseUrl(url: string, port: number, tls: boolean): string {
   return base.endsWith('/irma') ? `${base}/` : `${base}/irma/`;
 }
 
-async function defaultChecker(schemes: SchemeRegistry): Promise<ProofChecker> {
+interface OwnedChecker {
+  checker: ProofChecker;
+  close(): Promise<void>;
+}
+
+/**
+ * With crypto_workers > 0 the checker runs on worker threads that load the schemes from the
+ * configured paths themselves; otherwise on this thread over the server's registry.
+ */
+async function defaultChecker(o: ServerOptions, schemes: SchemeRegistry, logger: Logger): Promise<OwnedChecker> {
+  if (o.cryptoWorkers) {
+    const { ProofWorkerPool } = await import('./proof-workers.js');
+    const pool = await ProofWorkerPool.start({
+      schemes: { schemesPath: o.schemesPath, privateKeysPath: o.privkeys },
+      size: o.cryptoWorkers,
+      logger,
+    });
+    return { checker: pool, close: () => pool.close() };
+  }
   const { createProofChecker } = await import('./proof-checker.js');
-  return createProofChecker(schemes);
+  return { checker: createProofChecker(schemes, { logger }), close: async () => undefined };
 }
 
 async function defaultStore(o: ServerOptions, logger: Logger): Promise<SessionStore<Session>> {
@@ -87,6 +105,13 @@ export async function createServer(options: ServerOptions, deps: ServerDeps = {}
     deps.schemes ?? (await loadSchemes({ schemesPath: options.schemesPath, privateKeysPath: options.privkeys }));
   const store = deps.store ?? (await defaultStore(options, logger));
   const clock = deps.clock ?? systemClock;
+  let owned: OwnedChecker | undefined;
+  try {
+    if (!deps.checker) owned = await defaultChecker(options, schemes, logger);
+  } catch (err) {
+    if (!deps.store) await store.close();
+    throw err;
+  }
   const lifetimes = lifetimesFromMinutes(options.maxSessionLifetime, options.sessionResultLifetime);
   let port = options.clientPort || options.port;
   const separate = options.clientPort > 0;
@@ -98,7 +123,7 @@ export async function createServer(options: ServerOptions, deps: ServerDeps = {}
     store,
     clock,
     lifetimes,
-    checker: deps.checker ?? (await defaultChecker(schemes)),
+    checker: deps.checker ?? owned!.checker,
     signer: options.jwtPrivateKey ? new ResultSigner(options.jwtPrivateKey, options.jwtIssuer) : undefined,
     irmaUrl: () => irmaBaseUrl(options.url, port, clientTls !== undefined),
     log: logger,
@@ -121,6 +146,7 @@ export async function createServer(options: ServerOptions, deps: ServerDeps = {}
       ctx.deadlines.close();
       streams.closeAll();
       await Promise.all([main.close(), client?.close()]);
+      await owned?.close();
       if (!deps.store) await store.close();
     },
   };

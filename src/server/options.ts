@@ -2,6 +2,7 @@
 // camelCase. Free of I/O: files (`*_file` twins, config files, the dev URL's local IP) are resolved by
 // the CLI layer, so the server can also be embedded with options built in code.
 import { createPrivateKey, createPublicKey, X509Certificate } from 'node:crypto';
+import { availableParallelism } from 'node:os';
 import type { SchemeRegistry } from '../scheme/types.js';
 import { createValueCodec } from '../store/encryption.js';
 import { RedisConfigError, resolveRedisOptions, type RedisStoreOptions } from '../store/redis-options.js';
@@ -94,6 +95,8 @@ export interface ServerOptions {
   logJson: boolean;
   /** Accept app protocol versions below 2.5 (legacy). */
   acceptInsecureProtocolVersions?: boolean;
+  /** Worker threads for proof verification and issuance; 0 or absent = on the server's own thread. */
+  cryptoWorkers?: number;
 }
 
 /** A configuration the server refuses to start with. `problems` lists each finding (one or more). */
@@ -111,6 +114,12 @@ export const DEFAULT_MAX_SESSION_LIFETIME = 15;
 export const DEFAULT_SESSION_RESULT_LIFETIME = 5;
 export const DEFAULT_MAX_REQUEST_AGE = 300;
 export const DEFAULT_JWT_ISSUER = 'irmaserver';
+export const MAX_CRYPTO_WORKERS = 64;
+
+/** One crypto worker per core but one (the core that serves HTTP), at most 4. */
+export function defaultCryptoWorkers(cores = availableParallelism()): number {
+  return Math.max(0, Math.min(cores - 1, 4));
+}
 
 /**
  * The reference CLI's defaults. Production flips no_auth off and grants no issuance by default.
@@ -150,6 +159,7 @@ export function defaultOptions(production: boolean): ServerOptions {
     verbose: 0,
     quiet: false,
     logJson: false,
+    cryptoWorkers: defaultCryptoWorkers(),
   };
 }
 
@@ -257,6 +267,12 @@ export function validateOptions(input: ServerOptions): ServerOptions {
   checkInteger('verbose', o.verbose);
   if (o.verbose < 0 || o.verbose > 2) throw new OptionsError(`verbose must be 0, 1 or 2 (was ${o.verbose})`);
   if (o.schemesPath === '') throw new OptionsError('schemes_path must be given');
+  if (o.cryptoWorkers !== undefined) {
+    checkInteger('crypto_workers', o.cryptoWorkers);
+    if (o.cryptoWorkers < 0 || o.cryptoWorkers > MAX_CRYPTO_WORKERS) {
+      throw new OptionsError(`crypto_workers must be between 0 and ${MAX_CRYPTO_WORKERS} (was ${o.cryptoWorkers})`);
+    }
+  }
 
   return o;
 }

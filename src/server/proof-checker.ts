@@ -1,12 +1,16 @@
 // The ProofChecker on top of src/idemix (the proofs) and src/protocol (the request and the
-// matching of disclosed attributes against it). Runs on the calling thread.
+// matching of disclosed attributes against it). Runs on the calling thread; its only I/O is the
+// timestamp server's trust check of an attribute-based signature.
+import { pino } from 'pino';
 import { decodeAttribute, encodeAttribute, randomBlindDisplay } from '../idemix/attributes.js';
 import { decodeB64 } from '../idemix/bigint.js';
 import { IdemixError } from '../idemix/errors.js';
 import { signCredential, verifyIssuanceCommitments } from '../idemix/issuer.js';
 import type { PublicKey } from '../idemix/keys.js';
+import { mergeProofP, type ProofP } from '../idemix/keyshare.js';
 import { createMetadata, type Metadata } from '../idemix/metadata.js';
-import { parseProofDList, parseProofList, serializeIssueSignatureMessage, type ProofD } from '../idemix/proofs.js';
+import { DEFAULT_SECRET_GROUP } from '../idemix/proof-list.js';
+import { parseProofDList, parseProofList, serializeIssueSignatureMessage, type Proof, type ProofD } from '../idemix/proofs.js';
 import { parseSignedMessage as parseIdemixSignedMessage, verifySignedMessage } from '../idemix/signed-message.js';
 import { timestampMessage, verifyTimestampSignature } from '../idemix/timestamp.js';
 import { proofMetadata, resolvePublicKeys, verifyDisclosureProofs, type DisclosedCredential } from '../idemix/verifier.js';
@@ -29,8 +33,21 @@ import {
   type SignatureRequest,
 } from '../protocol/requests.js';
 import type { CredentialType, SchemeRegistry } from '../scheme/types.js';
-import type { JsonValue } from '../session/session.js';
+import type { JsonObject, JsonValue } from '../session/session.js';
+import { verifyProofPJwt } from './keyshare-proof.js';
 import type { DisclosureOutcome, IssuanceOutcome, ProofChecker, SignatureOutcome, VerificationInput } from './proof-port.js';
+import { createTimestampTrust, type TimestampTrust } from './timestamp-trust.js';
+
+/** The part of a pino logger the checker uses. */
+export interface CheckerLogger {
+  warn(obj: Record<string, unknown>, msg: string): void;
+}
+
+export interface ProofCheckerOptions {
+  /** Asks timestamp servers whether they trust a signature's timestamp key (default: over HTTP). */
+  timestampTrust?: TimestampTrust;
+  logger?: CheckerLogger;
+}
 
 interface Keyed {
   proofs: ProofD[];
@@ -38,7 +55,68 @@ interface Keyed {
   types: CredentialType[];
 }
 
-export function createProofChecker(schemes: SchemeRegistry): ProofChecker {
+/**
+ * The one timestamp server all proofs' schemes name (the reference's rule); undefined when one
+ * names none or two name different ones.
+ */
+function commonTimestampServer(types: readonly CredentialType[], schemes: SchemeRegistry): string | undefined {
+  let url: string | undefined;
+  for (const t of types) {
+    const tss = schemes.scheme(t.schemeId)?.timestampServer ?? '';
+    if (tss === '' || (url !== undefined && url !== tss)) return undefined;
+    url = tss;
+  }
+  return url;
+}
+
+/** The SignedMessage as stored in the result, its timestamp's ServerUrl set to the scheme's server. */
+function withServerUrl(message: JsonValue, url: string): JsonValue {
+  const copy = structuredClone(message) as JsonObject;
+  const tsKey = Object.keys(copy).find((k) => k.toLowerCase() === 'timestamp');
+  const ts = tsKey === undefined ? undefined : copy[tsKey];
+  if (ts === null || ts === undefined || typeof ts !== 'object' || Array.isArray(ts)) return message;
+  const urlKey = Object.keys(ts).find((k) => k.toLowerCase() === 'serverurl') ?? 'ServerUrl';
+  ts[urlKey] = url;
+  return copy;
+}
+
+export function createProofChecker(schemes: SchemeRegistry, options: ProofCheckerOptions = {}): ProofChecker {
+  const trust = options.timestampTrust ?? createTimestampTrust();
+  const logger: CheckerLogger = options.logger ?? pino({ level: 'warn', base: undefined });
+
+  const distributed = (schemeId: string): boolean => (schemes.scheme(schemeId)?.keyshareServer ?? '') !== '';
+  /** Secret-key groups (§7): a distributed scheme's proofs share the keyshare server's part too. */
+  const groupsOf = (types: readonly CredentialType[]): string[] =>
+    types.map((t) => (distributed(t.schemeId) ? t.schemeId : DEFAULT_SECRET_GROUP));
+
+  /**
+   * Merges each distributed scheme's ProofP (one JWT per scheme, checked once) into that scheme's
+   * proofs, which until then prove only the holder's part of the secret key (§9).
+   */
+  async function withKeyshareProofs(
+    proofs: Proof[],
+    keys: PublicKey[],
+    types: CredentialType[],
+    jwts: Record<string, string> | undefined,
+  ): Promise<Proof[]> {
+    const proofPs = new Map<string, ProofP>();
+    for (const { schemeId: id } of types) {
+      if (distributed(id) && !proofPs.has(id)) {
+        const jwt = jwts !== undefined && Object.hasOwn(jwts, id) ? jwts[id] : undefined;
+        proofPs.set(id, await verifyProofPJwt(jwt, id, schemes));
+      }
+    }
+    try {
+      return proofs.map((p, i) => {
+        const pp = proofPs.get(types[i].schemeId);
+        return pp === undefined ? p : mergeProofP(p, pp, keys[i]);
+      });
+    } catch (err) {
+      if (err instanceof IdemixError && err.code === 'INVALID_PROOF') throw new ProtocolError('INVALID_PROOFS', err.message);
+      throw err;
+    }
+  }
+
   function typeOf(meta: Metadata): CredentialType | undefined {
     return schemes.credentialTypeByHash(meta.credentialTypeHashHex);
   }
@@ -106,6 +184,7 @@ export function createProofChecker(schemes: SchemeRegistry): ProofChecker {
           publicKeys: k.keys,
           context: decodeB64(request.context),
           nonce: decodeB64(request.nonce),
+          groups: groupsOf(k.types),
         });
       } catch (err) {
         if (err instanceof IdemixError && err.code === 'INVALID_PROOF') return { proofStatus: 'INVALID' };
@@ -119,22 +198,41 @@ export function createProofChecker(schemes: SchemeRegistry): ProofChecker {
       const request = parseSessionRequestAs('signing', input.request) as SignatureRequest;
       const signed = parseIdemixSignedMessage(input.message);
       const indices = signatureDisclosure(parseSignedMessage(input.message)).indices;
-      const signature = input.message;
+      let signature = input.message;
       if (signed.nonce !== decodeB64(request.nonce) || signed.context !== decodeB64(request.context)) {
         return { proofStatus: 'UNMATCHED_REQUEST', signature };
       }
       const k = keyed(signed.proofs);
       const attributeCounts = k.types.map((t) => t.attributes.length);
-      if (signed.timestamp) {
-        const T = timestampMessage({
-          randomizedA: signed.proofs.map((p) => p.A),
-          message: request.message,
-          disclosed: signed.proofs.map((p) => p.aDisclosed),
-          version: signed.version,
-          publicKeys: k.keys,
-          attributeCounts,
-        });
-        if (!verifyTimestampSignature(signed.timestamp, T)) return { proofStatus: 'INVALID_TIMESTAMP', signature };
+      const ts = signed.timestamp;
+      if (ts) {
+        let T: Buffer;
+        try {
+          T = timestampMessage({
+            randomizedA: signed.proofs.map((p) => p.A),
+            message: request.message,
+            disclosed: signed.proofs.map((p) => p.aDisclosed),
+            version: signed.version,
+            publicKeys: k.keys,
+            attributeCounts,
+          });
+        } catch (err) {
+          // The reference cannot form the timestamp message either, and calls the timestamp invalid.
+          if (err instanceof IdemixError && err.code === 'MALFORMED') return { proofStatus: 'INVALID_TIMESTAMP', signature };
+          throw err;
+        }
+        // The timestamp's own ServerUrl is not trusted: the schemes say which server vouches.
+        const url = commonTimestampServer(k.types, schemes);
+        if (url === undefined) return { proofStatus: 'INVALID_TIMESTAMP', signature };
+        signature = withServerUrl(signature, url);
+        if (!verifyTimestampSignature(ts, T)) return { proofStatus: 'INVALID_TIMESTAMP', signature };
+        const verdict = await trust.check(url, ts.publicKey, ts.time);
+        if (!verdict.trusted) {
+          if (verdict.reason === 'unreachable') {
+            logger.warn({ timestampServer: url, detail: verdict.detail }, 'timestamp server unreachable: signature judged INVALID_TIMESTAMP');
+          }
+          return { proofStatus: 'INVALID_TIMESTAMP', signature };
+        }
       }
       let verified;
       try {
@@ -142,6 +240,7 @@ export function createProofChecker(schemes: SchemeRegistry): ProofChecker {
           signed,
           publicKeys: k.keys,
           attributeCounts,
+          groups: groupsOf(k.types),
           request: { nonce: signed.nonce, context: signed.context, message: request.message },
         });
       } catch (err) {
@@ -166,23 +265,23 @@ export function createProofChecker(schemes: SchemeRegistry): ProofChecker {
         const publicKey = type ? schemes.publicKey(type.issuerId, counter) : undefined;
         const privateKey = type ? schemes.privateKey(type.issuerId, counter) : undefined;
         if (!type || !publicKey || !privateKey) throw new ProtocolError('ISSUANCE_FAILED', `cannot issue ${c.credential}`);
-        if (schemes.scheme(type.schemeId)?.keyshareServer) {
-          throw new ProtocolError('KEYSHARE_PROOF_MISSING', 'keyshare-protected credentials are not supported');
-        }
         const randomBlindIndices = type.attributes.filter((a) => a.randomBlind).map((a) => a.index + 2);
         return { request: c, type, publicKey, privateKey, randomBlindIndices };
       });
 
-      const proofs = parseProofList(message.combinedProofs);
-      const ds = proofs.slice(0, disclosure.proofs.length);
+      const received = parseProofList(message.combinedProofs);
+      const ds = received.slice(0, disclosure.proofs.length);
       if (!ds.every((p): p is ProofD => p.kind === 'ProofD')) {
         throw new ProtocolError('MALFORMED_INPUT', 'Received invalid issuance commitment');
       }
       const k = keyed(ds);
+      const types = [...k.types, ...targets.map((t) => t.type)];
+      const proofs = await withKeyshareProofs(received, [...k.keys, ...targets.map((t) => t.publicKey)], types, message.proofPJwts);
       let verified;
       try {
         verified = verifyIssuanceCommitments({
           proofs,
+          groups: groupsOf(types),
           disclosureKeys: k.keys,
           credentials: targets.map((t) => ({ publicKey: t.publicKey, randomBlindIndices: t.randomBlindIndices })),
           context: decodeB64(request.context),

@@ -4,7 +4,7 @@ import { touch, type MachineContext, type Transition } from '../session/machine.
 import { isOverdue, retention } from '../session/lifetimes.js';
 import { isFinal, type Session } from '../session/session.js';
 import { ProtocolError } from '../protocol/errors.js';
-import { StoreError } from '../store/store.js';
+import { StoreError, UnconfirmedWriteError } from '../store/store.js';
 import type { ServerContext } from './context.js';
 import { post, resultBody } from './outbound.js';
 
@@ -27,13 +27,24 @@ export async function transact(
   step: (session: Session, mctx: MachineContext) => Transition,
 ): Promise<Committed> {
   const mctx = machineContext(ctx);
-  const committed = await ctx.store.update(clientToken, (current) => {
-    const transition = step(current, mctx);
-    const session = transition.session ?? current;
-    if (!transition.session) return { result: { transition, session } };
-    const ttlMs = Math.max(retention(session, ctx.lifetimes, mctx.now), MIN_TTL_MS);
-    return { value: session, ttlMs, result: { transition, session } };
-  });
+  let committed: Committed;
+  try {
+    committed = await ctx.store.update(clientToken, (current) => {
+      const transition = step(current, mctx);
+      const session = transition.session ?? current;
+      if (!transition.session) return { result: { transition, session } };
+      const ttlMs = Math.max(retention(session, ctx.lifetimes, mctx.now), MIN_TTL_MS);
+      // A finished session's result and its exactly-once effects must survive a Redis failover.
+      const durable = transition.effects.some((e) => e.kind === 'finished');
+      return { value: session, ttlMs, durable, result: { transition, session } };
+    });
+  } catch (err) {
+    if (!(err instanceof UnconfirmedWriteError)) throw err;
+    // The session did finish (every process now sees it so): telling the client it failed would
+    // be false, and a retry would only meet the replay cache. Carry on, and say so in the log.
+    ctx.log.warn({ reason: err.message }, 'session change committed but not acknowledged by enough Redis replicas');
+    committed = err.result as Committed;
+  }
   for (const effect of committed.transition.effects) {
     if (effect.kind === 'finished') onFinished(ctx, effect.session);
   }

@@ -23,6 +23,7 @@ import {
 } from './redis-options.js';
 import {
   StoreError,
+  UnconfirmedWriteError,
   type Mutation,
   type SessionStore,
   type StoredSession,
@@ -170,11 +171,20 @@ export class RedisStore<T extends StoredSession> implements SessionStore<T> {
       const stored = `${read.version + 1}:${this.#codec.seal(JSON.stringify(outcome.value), keys.session)}`;
       const args = [String(read.version), stored, String(Math.ceil(ttlMs)), this.#backend.publishCommand, keys.channel];
       const durable = outcome.durable === true && this.#options.waitReplicas > 0;
-      const committed = await this.#call(keys.session, async (send) => {
-        const r = await this.#eval(send, UPDATE, [keys.session, keys.token!], args);
-        if (r === 1 && durable) await this.#waitForReplicas(send);
-        return r;
-      }, durable);
+      let written = false;
+      let committed: unknown;
+      try {
+        committed = await this.#call(keys.session, async (send) => {
+          const r = await this.#eval(send, UPDATE, [keys.session, keys.token!], args);
+          written = r === 1;
+          if (written && durable) await this.#waitForReplicas(send);
+          return r;
+        }, durable);
+      } catch (err) {
+        // Only the replica acknowledgement failed: the commit stands and must not be retried.
+        if (written) throw new UnconfirmedWriteError(outcome.result, (err as Error).message, { cause: err });
+        throw err;
+      }
       if (committed === 1) return outcome.result;
       if (committed === -1) throw new StoreError('SESSION_UNKNOWN', 'session expired during update');
       // Somebody else committed first: back off a little, with jitter, and run the mutation again.

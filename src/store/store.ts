@@ -69,3 +69,17 @@ export class StoreError extends Error {
     this.code = code;
   }
 }
+
+/**
+ * A durable write committed, but fewer replicas than required acknowledged it: the new value is
+ * in the store (and was published), only its survival of a failover is not assured. Carries the
+ * mutation's result, so the caller can still carry out the effects of what did happen.
+ */
+export class UnconfirmedWriteError<R = unknown> extends StoreError {
+  readonly result: R;
+  constructor(result: R, message: string, options?: { cause?: unknown }) {
+    super('UNAVAILABLE', message, options);
+    this.name = 'UnconfirmedWriteError';
+    this.result = result;
+  }
+}

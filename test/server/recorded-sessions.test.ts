@@ -8,7 +8,8 @@ import { parseRequestorRequest } from '../../src/protocol/request-body.js';
 import { createProofChecker } from '../../src/server/proof-checker.js';
 import { startSession as startInternal } from '../../src/server/session-factory.js';
 import { REFERENCE_VECTORS } from '../support/reference.js';
-import { makeHarness, referenceSchemes, type Harness } from './harness.js';
+import { makeHarness, type Harness } from './harness.js';
+import { startTimestampStandIn, testSchemes, type TestSchemes, type TimestampStandIn } from './proof-checker-support.js';
 
 interface Recorded {
   label: string;
@@ -17,16 +18,32 @@ interface Recorded {
   client: Array<{ method: string; path: string; status: number; requestHeaders: Record<string, string>; requestBody?: unknown; responseBody: unknown }>;
   requestorResult: Record<string, unknown>;
 }
-const vectors = JSON.parse(readFileSync(REFERENCE_VECTORS, 'utf8')) as { recordedAtUnix: number; sessions: Recorded[] };
+const vectors = JSON.parse(readFileSync(REFERENCE_VECTORS, 'utf8')) as {
+  recordedAtUnix: number;
+  timestampServer: { ed25519PublicKey: string };
+  sessions: Recorded[];
+};
 
 let h: Harness;
+let tsa: TimestampStandIn;
+let fx: TestSchemes;
 beforeAll(async () => {
   h = await makeHarness({ url: 'http://127.0.0.1:48700' });
+  // The recorded signature's timestamp must be trusted by the scheme's timestamp server: a local
+  // stand-in vouches for the recorded key, and the schemes are pointed at it.
+  tsa = await startTimestampStandIn();
+  const tsaKey = Buffer.from(vectors.timestampServer.ed25519PublicKey, 'base64').toString('hex');
+  tsa.answers.set(tsaKey, { Trusted: true, Expires: vectors.recordedAtUnix + 3600 });
+  fx = await testSchemes(tsa.url);
   // The real checker instead of the scripted one.
-  h.server.ctx.checker = createProofChecker(await referenceSchemes());
+  h.server.ctx.checker = createProofChecker(fx.schemes);
   h.clock.now = vectors.recordedAtUnix * 1000;
 });
-afterAll(async () => h.close());
+afterAll(async () => {
+  await h.close();
+  await tsa.close();
+  await fx.remove();
+});
 
 /** Starts the recorded session with the nonce the recorded proofs are bound to. */
 async function replayable(rec: Recorded) {
@@ -42,6 +59,16 @@ async function replayable(rec: Recorded) {
  */
 function comparable(body: unknown): unknown {
   return JSON.parse(JSON.stringify(body), (key, value) => (key === 'validity' || key === 'randomblindIDs' ? undefined : value));
+}
+
+/**
+ * The reference stores a signature's timestamp with the scheme's timestamp server URL in place of
+ * the one the client named; ours is the stand-in, so the expected result names it too.
+ */
+function withTimestampServer(result: Record<string, unknown>, url: string): Record<string, unknown> {
+  const signature = result.signature as { timestamp?: { ServerUrl: string } | null } | undefined;
+  if (!signature?.timestamp) return result;
+  return { ...result, signature: { ...signature, timestamp: { ...signature.timestamp, ServerUrl: url } } };
 }
 
 describe('recorded sessions', () => {
@@ -72,7 +99,7 @@ describe('recorded sessions', () => {
         }
       }
       const result = (await h.inject({ method: 'GET', url: `/session/${pkg.token}/result` })).json();
-      expect(result).toEqual({ ...rec.requestorResult, token: pkg.token });
+      expect(result).toEqual({ ...withTimestampServer(rec.requestorResult, tsa.url), token: pkg.token });
     });
   }
 

@@ -238,6 +238,29 @@ describe('proofs and results (§13.17–19)', () => {
     const result = (await h.inject({ method: 'GET', url: `/session/${s.token}/result` })).json();
     expect(result).toMatchObject({ status: 'CANCELLED', error: { error: 'UNKNOWN_PUBLIC_KEY' } });
   });
+
+  it('keeps the session when the crypto capacity fails, so the app can retry', async () => {
+    h = await makeHarness();
+    const { ProtocolError } = await import('../../src/protocol/errors.js');
+    const s = await startSession(h);
+    await connectApp(h, s.ct);
+    const post = () =>
+      h.inject({
+        method: 'POST',
+        url: `/irma/session/${s.ct}/proofs`,
+        headers: { ...APP_HEADERS, 'content-type': 'application/json' },
+        payload: '{}',
+      });
+    for (const [type, status] of [['TOO_MANY_REQUESTS', 429], ['INTERNAL_ERROR', 500]] as const) {
+      h.checker.next = new ProtocolError(type, 'capacity');
+      const res = await post();
+      expect(res.statusCode).toBe(status);
+      expect(res.json().error).toBe(type);
+      expect((await h.inject({ method: 'GET', url: `/session/${s.token}/status` })).json()).toBe('CONNECTED');
+    }
+    h.checker.next = { proofStatus: 'VALID', disclosed: [] };
+    expect((await post()).json()).toEqual({ proofStatus: 'VALID' });
+  });
 });
 
 describe('cancelling (§13.18)', () => {

@@ -1,0 +1,23 @@
+// The body of one crypto worker thread: loads the schemes named in workerData once, then answers
+// check requests from the server thread with the same checker the server would run itself.
+import { parentPort, workerData } from 'node:worker_threads';
+import { loadSchemes } from '../scheme/loader.js';
+import { createProofChecker } from './proof-checker.js';
+import { errorToWire, type CheckRequest, type WorkerMessage, type WorkerSetup } from './proof-worker-wire.js';
+
+const port = parentPort;
+if (!port) throw new Error('proof-worker must run in a worker thread');
+
+const setup = workerData as WorkerSetup;
+const send = (m: WorkerMessage) => port.postMessage(m);
+const checker = createProofChecker(await loadSchemes(setup.schemes), {
+  logger: { warn: (details, msg) => send({ log: 'warn', details: details as Record<string, unknown>, msg }) },
+});
+
+port.on('message', (req: CheckRequest) => {
+  checker[req.kind](req.input).then(
+    (result) => send({ id: req.id, ok: true, result }),
+    (err: unknown) => send({ id: req.id, ok: false, error: errorToWire(err) }),
+  );
+});
+send({ ready: true });
