@@ -19,27 +19,9 @@ import { createDisclosureProofs, createIssuanceCommitments, finishIssuance, gene
 import { decodeB64, randomBits } from '../src/idemix/bigint.js';
 import { proofMetadata, verifyDisclosureProofs } from '../src/idemix/verifier.js';
 import { REFERENCE_SCHEMES, REFERENCE_VECTORS } from '../test/support/reference.js';
+import { bestMsPerOp } from './timing.js';
 
-// The machine is shared: report the fastest of several short rounds, the closest to unloaded cost.
-const ROUNDS = 5;
-const ROUND_MS = 300;
-
-function msPerOp(f: () => unknown): number {
-  f();
-  let best = Infinity;
-  for (let r = 0; r < ROUNDS; r++) {
-    let n = 0;
-    const start = performance.now();
-    let now = start;
-    while (now - start < ROUND_MS || n < 2) {
-      f();
-      n++;
-      now = performance.now();
-    }
-    best = Math.min(best, (now - start) / n);
-  }
-  return best;
-}
+const msPerOp = (f: () => unknown): number => bestMsPerOp(f, 5, 300);
 
 function keys(issuer: string, counter: number): { pk: PublicKey; sk: PrivateKey } {
   const dir = join(REFERENCE_SCHEMES, 'irma-demo', issuer);

@@ -8,29 +8,10 @@ import { fastModInverse } from '../src/idemix/modexp-inverse.js';
 import { multiExpPure } from '../src/idemix/modexp-pure.js';
 import { modPow, modPowCrt, powProduct } from '../src/idemix/modexp.js';
 import { REFERENCE_SCHEMES } from '../test/support/reference.js';
-
-// Other processes share the machine, so each figure is the best of several short rounds: the
-// fastest round is the closest to the unloaded cost.
-const ROUNDS = 7;
-const ROUND_MS = 60;
+import { bestMsPerOp } from './timing.js';
 
 /** Operations per second of the fastest round. */
-function opsPerSecond(f: () => unknown): number {
-  f();
-  let best = Infinity;
-  for (let r = 0; r < ROUNDS; r++) {
-    let n = 0;
-    const start = performance.now();
-    let now = start;
-    while (now - start < ROUND_MS || n < 2) {
-      f();
-      n++;
-      now = performance.now();
-    }
-    best = Math.min(best, (now - start) / n);
-  }
-  return 1000 / best;
-}
+const opsPerSecond = (f: () => unknown): number => 1000 / bestMsPerOp(f, 7, 60);
 
 function report(label: string, f: () => unknown): number {
   const ops = opsPerSecond(f);

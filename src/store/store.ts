@@ -46,7 +46,8 @@ export interface SessionStore<T extends StoredSession> {
    * writes its result only if nobody wrote in between; on conflict it re-reads and retries
    * a bounded number of times. Throws StoreError('SESSION_UNKNOWN') for a missing session,
    * StoreError('CONFLICT') when retries are exhausted, StoreError('UNAVAILABLE') when the
-   * backend cannot be reached.
+   * backend cannot be reached, UnconfirmedWriteError (an UNAVAILABLE) when a durable write
+   * committed but too few replicas acknowledged it.
    */
   update<R>(clientToken: string, mutate: Mutation<T, R>): Promise<R>;
   /**

@@ -77,7 +77,7 @@ const verifyRecorded = (c = checker()) => c.signature({ request: recordedRequest
 
 describe('recorded signature (sign-familyname) against a stand-in timestamp server', () => {
   it('is VALID when the scheme’s timestamp server trusts the key, asked once per key', async () => {
-    tsa.answers.set(KEY_HEX, { Trusted: true, Expires: vectors.recordedAtUnix + 3600 });
+    tsa.answers.set(KEY_HEX, { Trusted: true, Expires: Math.floor(Date.now() / 1000) + 3600 });
     const c = checker();
     const out = await verifyRecorded(c);
     expect(out.proofStatus).toBe('VALID');
@@ -98,7 +98,7 @@ describe('recorded signature (sign-familyname) against a stand-in timestamp serv
   });
 
   it('is INVALID_TIMESTAMP when the server does not trust the key', async () => {
-    tsa.answers.set(KEY_HEX, { Trusted: false, Expires: vectors.recordedAtUnix + 3600 });
+    tsa.answers.set(KEY_HEX, { Trusted: false, Expires: Math.floor(Date.now() / 1000) + 3600 });
     expect((await verifyRecorded()).proofStatus).toBe('INVALID_TIMESTAMP');
     // Untrusted answers are not remembered: the next signature asks again.
     const c = checker();
@@ -146,7 +146,7 @@ describe('recorded signature (sign-familyname) against a stand-in timestamp serv
   });
 
   it('does not ask anyone about a timestamp whose signature does not verify', async () => {
-    tsa.answers.set(KEY_HEX, { Trusted: true, Expires: vectors.recordedAtUnix + 3600 });
+    tsa.answers.set(KEY_HEX, { Trusted: true, Expires: Math.floor(Date.now() / 1000) + 3600 });
     const altered = structuredClone(recordedMessage) as { timestamp: { Time: number } };
     altered.timestamp.Time += 1;
     const out = await checker().signature({ request: recordedRequest, message: altered as unknown as JsonValue, now: NOW });
@@ -158,7 +158,7 @@ describe('recorded signature (sign-familyname) against a stand-in timestamp serv
     const none = await testSchemes('');
     try {
       const c = createProofChecker(none.schemes, { timestampTrust: createTimestampTrust(), logger: logs });
-      tsa.answers.set(KEY_HEX, { Trusted: true, Expires: vectors.recordedAtUnix + 3600 });
+      tsa.answers.set(KEY_HEX, { Trusted: true, Expires: Math.floor(Date.now() / 1000) + 3600 });
       expect((await c.signature({ request: recordedRequest, message: recordedMessage, now: NOW })).proofStatus).toBe('INVALID_TIMESTAMP');
       expect(tsa.requests).toHaveLength(0);
     } finally {

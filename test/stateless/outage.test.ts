@@ -13,7 +13,7 @@ import type { SchemeRegistry } from '../../src/scheme/types.js';
 import { startProxy, type RoundRobinProxy } from '../support/proxy.js';
 import { startRedis, stopAll, type RedisProcess } from '../support/redis.js';
 import { REFERENCE_SCHEMES } from '../support/reference.js';
-import { getJson, listen, startServers, startSession, stopAllServers, type ServerProcess } from '../support/server-process.js';
+import { clientTokenOf, getJson, listen, startServers, startSession, stopAllServers, type ServerProcess } from '../support/server-process.js';
 
 const PW = 'outage-' + randomBytes(8).toString('hex');
 const FULLNAME = 'irma-demo.MijnOverheid.fullName';
@@ -80,6 +80,7 @@ describe('Redis stopped during a session', () => {
     for (const s of servers) {
       for (const [method, path, body] of [
         ['GET', `/session/${pkg.token}/status`, undefined],
+        ['GET', `/irma/session/${clientTokenOf(pkg)}/status`, undefined],
         ['POST', '/session', JSON.stringify({ '@context': 'https://irma.app/ld/request/disclosure/v2', disclose: [[[`${FULLNAME}.firstname`]]] })],
       ] as const) {
         const res = await fetch(`${s.base}${path}`, { method, body, headers: body ? { 'Content-Type': 'application/json' } : {} });

@@ -63,7 +63,7 @@ export class ServerProcess {
 
   async start(timeoutMs = 20_000): Promise<void> {
     if (this.child) throw new Error(`server on port ${this.port} is already running`);
-    const env: NodeJS.ProcessEnv = { PATH: process.env.PATH, HOME: this.#home, NODE_ENV: 'test' };
+    const env: NodeJS.ProcessEnv = { PATH: process.env.PATH, HOME: this.#home };
     const child = spawn(process.execPath, [BIN, 'server', '--port', String(this.port), '--listen-addr', '127.0.0.1', ...this.args], {
       cwd: this.#home,
       env,
