@@ -3,6 +3,7 @@ import { readFileSync, statSync } from 'node:fs';
 import { extname, join, resolve } from 'node:path';
 import { parse as parseYaml } from 'yaml';
 import { OptionsError } from '../server/options.js';
+import { describeParseError } from './parse-error.js';
 
 const EXTENSIONS = ['json', 'yaml', 'yml'];
 const BASENAME = 'irmaserver';
@@ -54,7 +55,7 @@ export function readConfigFile(path: string): Record<string, unknown> {
     const text = readFileSync(path, 'utf8');
     parsed = ext === 'json' ? JSON.parse(text) : parseYaml(text);
   } catch (e) {
-    throw new OptionsError(`failed to unmarshal configuration file at ${path}: ${(e as Error).message}`);
+    throw new OptionsError(`failed to unmarshal configuration file at ${path}: ${describeParseError(e)}`);
   }
   if (parsed === null || parsed === undefined) return {};
   if (typeof parsed !== 'object' || Array.isArray(parsed)) {

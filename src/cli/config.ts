@@ -14,6 +14,7 @@ import {
 } from '../server/options.js';
 import { findConfigFile, readConfigFile } from './config-file.js';
 import { envName, OPTION_SPECS, SPEC_BY_KEY, type OptionSpec } from './option-specs.js';
+import { describeParseError } from './parse-error.js';
 import { parseKeyRing, redisOptionsFrom } from './redis-config.js';
 
 export type ValueSource = 'flag' | 'env' | 'file';
@@ -274,7 +275,7 @@ function parseJsonMap(text: string, where: string): Record<string, unknown> {
   try {
     v = JSON.parse(text);
   } catch (e) {
-    throw new OptionsError(`failed to unmarshal ${where} from flag or env var: ${(e as Error).message}`);
+    throw new OptionsError(`failed to unmarshal ${where} from flag or env var: ${describeParseError(e)}`);
   }
   if (typeof v !== 'object' || v === null || Array.isArray(v)) {
     throw new OptionsError(`failed to unmarshal ${where} from flag or env var: expected a JSON object`);

@@ -1,6 +1,6 @@
 // `irma-server keygen`: an issuer key pair written where schemes keep them,
 // <out>/PublicKeys/<counter>.xml and <out>/PrivateKeys/<counter>.xml.
-import { access, mkdir, readdir, writeFile } from 'node:fs/promises';
+import { access, chmod, mkdir, readdir, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { generateKeyPair } from '../idemix/keygen.js';
 import { privateKeyToXml, publicKeyToXml } from '../idemix/keys.js';
@@ -53,6 +53,8 @@ export async function keygenCommand(args: KeygenArgs, io: CliIo): Promise<number
     // 'wx' refuses to replace a key that may already be in use, unless asked to.
     const flag = args.forceOverwrite ? 'w' : 'wx';
     await writeFile(privatePath, privateKeyToXml(privateKey), { flag, mode: 0o600 });
+    // `mode` only applies to a file that is created; a replaced one keeps its old permissions.
+    await chmod(privatePath, 0o600);
     await writeFile(publicPath, publicKeyToXml(publicKey), { flag });
     io.stdout.write(`${publicPath}\n${privatePath}\n`);
     return 0;

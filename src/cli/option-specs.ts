@@ -18,8 +18,6 @@ export interface OptionSpec {
   kind: OptionKind;
   help: string;
   group: string;
-  /** Never printed: keys, passwords. */
-  secret?: boolean;
   /** Read but unused: the reason, shown as a warning when the option is set. */
   ignored?: string;
 }
@@ -49,9 +47,14 @@ export const OPTION_SPECS: readonly OptionSpec[] = [
   { key: 'url', short: 'u', kind: 'string', group: G_SCHEMES,
     help: 'external URL to server to which the IRMA client connects, ":port" being replaced by --port value (default in development: http://<local IPv4>:port)' },
   { key: 'revocation_db_type', kind: 'string', group: G_SCHEMES, help: 'not supported', ignored: 'revocation is not supported' },
-  { key: 'revocation_db_str', kind: 'string', group: G_SCHEMES, help: 'not supported', secret: true,
+  { key: 'revocation_db_str', kind: 'string', group: G_SCHEMES, help: 'not supported',
     ignored: 'revocation is not supported' },
   { key: 'revocation_settings', kind: 'map', group: G_SCHEMES, help: 'not supported', ignored: 'revocation is not supported' },
+  { key: 'sdjwtvc_issuer_certificates_dir', kind: 'string', group: G_SCHEMES, help: 'not supported',
+    ignored: 'SD-JWT VC issuance is not supported' },
+  { key: 'sdjwtvc_issuer_private_keys_dir', kind: 'string', group: G_SCHEMES, help: 'not supported',
+    ignored: 'SD-JWT VC issuance is not supported' },
+  { key: 'sdjwtvc', kind: 'map', group: G_SCHEMES, help: 'not supported', ignored: 'SD-JWT VC issuance is not supported' },
   { key: 'sse', kind: 'bool', group: G_SCHEMES, help: 'enable server-sent events for status updates (also with the Redis store)' },
 
   { key: 'port', short: 'p', kind: 'int', group: G_LISTEN, help: 'port at which to listen (default 8088)' },
@@ -86,9 +89,9 @@ export const OPTION_SPECS: readonly OptionSpec[] = [
   { key: 'redis_accept_inconsistency_risk', kind: 'bool', group: G_STORE,
     help: 'accept the risk of inconsistent session state when using Redis Sentinel or Cluster' },
   { key: 'redis_username', kind: 'string', group: G_STORE, help: 'Redis server username (when using ACLs)' },
-  { key: 'redis_pw', kind: 'string', group: G_STORE, help: 'Redis server password', secret: true },
+  { key: 'redis_pw', kind: 'string', group: G_STORE, help: 'Redis server password' },
   { key: 'redis_sentinel_username', kind: 'string', group: G_STORE, help: 'Redis Sentinel username (when using ACLs)' },
-  { key: 'redis_sentinel_pw', kind: 'string', group: G_STORE, help: 'Redis Sentinel password', secret: true },
+  { key: 'redis_sentinel_pw', kind: 'string', group: G_STORE, help: 'Redis Sentinel password' },
   { key: 'redis_allow_empty_password', kind: 'bool', group: G_STORE, help: 'explicitly allow an empty string as Redis password' },
   { key: 'redis_acl_use_key_prefixes', kind: 'bool', group: G_STORE,
     help: 'if enabled all Redis keys will be prefixed with the username for ACLs (username:key)' },
@@ -106,13 +109,13 @@ export const OPTION_SPECS: readonly OptionSpec[] = [
   { key: 'redis_wait_timeout', kind: 'int', group: G_STORE, help: 'milliseconds the wait for replicas may take (default 1000)' },
   { key: 'redis_timeout', kind: 'int', group: G_STORE,
     help: 'milliseconds a Redis operation may take before the request fails (default 3000)' },
-  { key: 'store_encryption_keys', kind: 'keyring', group: G_STORE, secret: true,
+  { key: 'store_encryption_keys', kind: 'keyring', group: G_STORE,
     help: 'encrypt session state at rest: id:base64key[,id:base64key...] (32-byte keys) or a JSON list of {"id","key"}; the first one encrypts, all decrypt' },
   { key: 'store_encryption_allow_plaintext', kind: 'bool', group: G_STORE,
     help: 'also read unencrypted session state (only while migrating to encryption)' },
 
   { key: 'jwt_issuer', short: 'j', kind: 'string', group: G_JWT, help: 'JWT issuer (default "irmaserver")' },
-  { key: 'jwt_privkey', kind: 'string', group: G_JWT, help: 'JWT private key', secret: true },
+  { key: 'jwt_privkey', kind: 'string', group: G_JWT, help: 'JWT private key' },
   { key: 'jwt_privkey_file', kind: 'string', group: G_JWT, help: 'path to JWT private key' },
   { key: 'max_request_age', kind: 'int', group: G_JWT, help: 'max age in seconds of a session request JWT (default 300)' },
   { key: 'allow_unsigned_callbacks', kind: 'bool', group: G_JWT,
@@ -122,11 +125,11 @@ export const OPTION_SPECS: readonly OptionSpec[] = [
 
   { key: 'tls_cert', kind: 'string', group: G_TLS, help: 'TLS certificate (chain)' },
   { key: 'tls_cert_file', kind: 'string', group: G_TLS, help: 'path to TLS certificate (chain)' },
-  { key: 'tls_privkey', kind: 'string', group: G_TLS, help: 'TLS private key', secret: true },
+  { key: 'tls_privkey', kind: 'string', group: G_TLS, help: 'TLS private key' },
   { key: 'tls_privkey_file', kind: 'string', group: G_TLS, help: 'path to TLS private key' },
   { key: 'client_tls_cert', kind: 'string', group: G_TLS, help: 'TLS certificate (chain) for IRMA app server' },
   { key: 'client_tls_cert_file', kind: 'string', group: G_TLS, help: 'path to TLS certificate (chain) for IRMA app server' },
-  { key: 'client_tls_privkey', kind: 'string', group: G_TLS, help: 'TLS private key for IRMA app server', secret: true },
+  { key: 'client_tls_privkey', kind: 'string', group: G_TLS, help: 'TLS private key for IRMA app server' },
   { key: 'client_tls_privkey_file', kind: 'string', group: G_TLS, help: 'path to TLS private key for IRMA app server' },
   { key: 'no_tls', kind: 'bool', group: G_TLS, help: 'disable TLS' },
 

@@ -3,6 +3,7 @@ import { resolve } from 'node:path';
 import { OptionsError } from '../server/options.js';
 import type { RedisStoreOptions } from '../store/redis-options.js';
 import type { StoreEncryptionKey } from '../store/encryption.js';
+import { describeParseError } from './parse-error.js';
 
 /** Builds the Redis options from resolved configuration values; file paths resolved against cwd. */
 export function redisOptionsFrom(get: <T>(key: string) => T | undefined, cwd: string): RedisStoreOptions {
@@ -52,7 +53,7 @@ export function parseKeyRing(text: string, where: string): StoreEncryptionKey[] 
     try {
       v = JSON.parse(t);
     } catch (e) {
-      throw new OptionsError(`invalid value for ${where}: ${(e as Error).message}`);
+      throw new OptionsError(`invalid value for ${where}: ${describeParseError(e)}`);
     }
     if (
       !Array.isArray(v) ||

@@ -18,13 +18,19 @@ function parseStatus(v: unknown): string {
 
 function sleep(ms: number, signal: AbortSignal): Promise<void> {
   return new Promise((resolve) => {
-    const t = setTimeout(resolve, ms);
-    signal.addEventListener('abort', () => {
+    const wake = () => {
       clearTimeout(t);
+      signal.removeEventListener('abort', wake);
       resolve();
-    }, { once: true });
+    };
+    // The listener goes when the timer fires too: the signal outlives hundreds of polls.
+    const t = setTimeout(wake, ms);
+    signal.addEventListener('abort', wake, { once: true });
   });
 }
+
+/** A status frame is a few dozen bytes; a longer unfinished one is not a status stream. */
+const MAX_SSE_FRAME = 64 * 1024;
 
 /** Yields the status carried by each `data:` frame of an SSE body ("open" frames carry none). */
 async function* sseStatuses(body: ReadableStream<Uint8Array>): AsyncGenerator<string> {
@@ -48,6 +54,7 @@ async function* sseStatuses(body: ReadableStream<Uint8Array>): AsyncGenerator<st
         yield parseStatus(data.replace(/^"|"$/g, ''));
       }
     }
+    if (buffer.length > MAX_SSE_FRAME) throw new ClientError('invalidRequest', 'server-sent event frame too long');
   }
 }
 

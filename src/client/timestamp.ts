@@ -4,7 +4,7 @@
 // verifier to ask the scheme's timestamp server).
 import { verifyTimestampSignature } from '../idemix/timestamp.js';
 import { ClientError } from './errors.js';
-import type { FetchFn } from './transport.js';
+import { readBoundedText, type FetchFn } from './transport.js';
 
 export interface Timestamp {
   Time: number;
@@ -34,7 +34,7 @@ export async function requestTimestamp(serverUrl: string, nonce: Uint8Array, fet
       body: JSON.stringify(body),
       signal: AbortSignal.timeout(20_000),
     });
-    answer = JSON.parse(await res.text());
+    answer = JSON.parse(await readBoundedText(res));
   } catch (err) {
     throw new ClientError('timestamp', `timestamp server ${url} failed: ${(err as Error).message}`, { cause: err });
   }

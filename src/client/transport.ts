@@ -23,6 +23,25 @@ export function newClientAuthorization(length = 20): string {
   return out;
 }
 
+/** Far above any protocol message (the server itself takes bodies up to 10 MiB). */
+export const MAX_RESPONSE_BYTES = 16 * 1024 * 1024;
+
+/** The body as text, refusing to buffer more than `limit` bytes of whatever a server sends. */
+export async function readBoundedText(res: Response, limit = MAX_RESPONSE_BYTES): Promise<string> {
+  if (!res.body) return '';
+  const chunks: Uint8Array[] = [];
+  let size = 0;
+  for await (const chunk of res.body as unknown as AsyncIterable<Uint8Array>) {
+    size += chunk.byteLength;
+    if (size > limit) {
+      await res.body.cancel().catch(() => undefined);
+      throw new ClientError('transport', `answer larger than ${limit} bytes`, { httpStatus: res.status });
+    }
+    chunks.push(chunk);
+  }
+  return Buffer.concat(chunks).toString('utf8');
+}
+
 function isRemoteError(v: unknown): v is RemoteError {
   if (typeof v !== 'object' || v === null) return false;
   const o = v as Record<string, unknown>;
@@ -93,8 +112,9 @@ export class Transport {
         body: body === undefined ? undefined : JSON.stringify(body),
         signal: AbortSignal.timeout(this.timeoutMs),
       });
-      text = await res.text();
+      text = await readBoundedText(res);
     } catch (err) {
+      if (err instanceof ClientError) throw err;
       throw new ClientError('transport', `${method} ${path || '/'} failed: ${(err as Error).message}`, { cause: err });
     }
     let parsed: unknown;

@@ -11,6 +11,11 @@ import { registerStaticSessionRoute } from './static-sessions.js';
 
 /** Request bodies larger than this are refused (spec §9.5). */
 export const BODY_LIMIT = 10 * 1024 * 1024;
+/**
+ * A request (headers and body) must arrive within this many ms (spec §9.5), so slow senders cannot
+ * hold connections and half-read bodies open; Fastify's default is no limit at all.
+ */
+export const READ_TIMEOUT_MS = 2000;
 
 /** Which APIs one listener serves: all, or (with a separate client port) one side each. */
 export type AppRole = 'all' | 'requestor' | 'client';
@@ -44,6 +49,7 @@ export function buildApp(ctx: ServerContext, role: AppRole, streams: StreamRegis
     // Fastify's request log lines carry URLs, and URLs carry session tokens.
     logController: new LogController({ disableRequestLogging: true }),
     bodyLimit: BODY_LIMIT,
+    requestTimeout: READ_TIMEOUT_MS,
     exposeHeadRoutes: false,
     // Shutting down must not wait for keep-alive clients to hang up.
     forceCloseConnections: true,

@@ -28,10 +28,12 @@ export async function startNextSession(
 ): Promise<NextSession | undefined> {
   const url = session.nextSessionUrl!;
   if (outcome.proofStatus !== 'VALID' || outcome.error) throw nextSessionError('session not successful');
-  const finished: Session = { ...session, status: 'DONE', outcome };
+  // The reference posts the result before it marks the session DONE, so the requestor's
+  // next-session handler sees it CONNECTED (with the verified proofs); requestors rely on that.
+  const verified: Session = { ...session, status: 'CONNECTED', outcome };
   let response;
   try {
-    response = await post(url, await resultBody(finished, ctx.signer, ctx.clock()));
+    response = await post(url, await resultBody(verified, ctx.signer, ctx.clock()));
   } catch {
     throw nextSessionError('next session request failed');
   }

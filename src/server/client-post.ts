@@ -1,6 +1,8 @@
 // POST /irma/session/{ct}/proofs and /commitments (spec §5.4): parse, verify outside the store,
 // start a chained session if asked, then commit the outcome with a compare-and-set.
 import type { FastifyReply, FastifyRequest } from 'fastify';
+import { IdemixError } from '../idemix/errors.js';
+import { parseProofList } from '../idemix/proofs.js';
 import { ProtocolError } from '../protocol/errors.js';
 import { parseProtocolVersion } from '../protocol/versions.js';
 import { serverSessionResponseToJson } from '../protocol/messages.js';
@@ -15,8 +17,31 @@ import { asProtocolError, sendError } from './http-errors.js';
 import { sendMachineReply } from './replies.js';
 import { machineContext, transact } from './session-runner.js';
 
+/** The attribute requests of a condiscon as the session stores it (JSON). */
+function attributeRequestCount(cdc: JsonValue | undefined): number {
+  let n = 0;
+  if (!Array.isArray(cdc)) return n;
+  for (const dis of cdc) if (Array.isArray(dis)) for (const con of dis) if (Array.isArray(con)) n += con.length;
+  return n;
+}
+
+/**
+ * Every proof costs modular exponentiations, and a 10 MiB body holds thousands of them. An honest
+ * app sends one proof per credential it uses, so at most one per requested attribute (the implicit
+ * disclosure of a chain included), plus one commitment per credential to issue.
+ */
+function maxProofs(session: Session): number {
+  const credentials = session.request.credentials;
+  return (
+    attributeRequestCount(session.request.disclose) +
+    attributeRequestCount(session.implicitDisclosure) +
+    (Array.isArray(credentials) ? credentials.length : 0)
+  );
+}
+
 /** The envelope must parse (MALFORMED_INPUT otherwise, leaving the session as it was). */
-function parseMessage(body: string, action: Session['action']): JsonValue {
+function parseMessage(body: string, session: Session): JsonValue {
+  const action = session.action;
   let message: unknown;
   try {
     message = JSON.parse(body);
@@ -26,9 +51,24 @@ function parseMessage(body: string, action: Session['action']): JsonValue {
   if (message === null || typeof message !== 'object' || Array.isArray(message)) {
     throw new ProtocolError('MALFORMED_INPUT', 'expected a JSON object');
   }
-  if (action === 'disclosing') parseDisclosure(message);
-  else if (action === 'signing') parseSignedMessage(message);
-  else parseIssueCommitmentMessage(message);
+  const proofs =
+    action === 'disclosing'
+      ? parseDisclosure(message).proofs
+      : action === 'signing'
+        ? parseSignedMessage(message).signature
+        : parseIssueCommitmentMessage(message).combinedProofs;
+  const max = maxProofs(session);
+  if (proofs.length > max) {
+    throw new ProtocolError('MALFORMED_INPUT', `${proofs.length} proofs where the session asks for at most ${max}`);
+  }
+  // The reference decodes every proof while parsing the body, so a proof that does not decode
+  // (a bad integer, neither A nor U) is a bad body that leaves the session alone, not a failed check.
+  try {
+    parseProofList(proofs);
+  } catch (err) {
+    if (err instanceof IdemixError && err.code === 'MALFORMED') throw new ProtocolError('MALFORMED_INPUT', err.message);
+    throw err;
+  }
   return message as JsonValue;
 }
 
@@ -90,7 +130,7 @@ export async function handleClientPost(
   if ((endpoint === '/commitments') !== (session.action === 'issuing')) {
     throw new ProtocolError('INVALID_REQUEST', `${endpoint.slice(1)} not expected in a ${session.action} session`);
   }
-  const message = parseMessage(call.message, session.action);
+  const message = parseMessage(call.message, session);
   const verified = await verify(ctx, request, session, message);
   let verdict: Verdict;
   if ('ok' in verified) {

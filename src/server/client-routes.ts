@@ -93,11 +93,30 @@ export function registerClientRoutes(app: FastifyInstance, ctx: ServerContext, s
     return sendMachineReply(reply, transition.reply, true);
   });
 
+  /**
+   * The app's POSTs to one session run one at a time in this process: a retry that arrives while
+   * the first attempt is still verifying then meets its answer in the replay cache, instead of
+   * verifying again and posting to the requestor's next-session URL a second time.
+   */
+  const posting = new Map<string, Promise<unknown>>();
+  async function oneAtATime<T>(key: string, run: () => Promise<T>): Promise<T> {
+    for (let earlier = posting.get(key); earlier; earlier = posting.get(key)) await earlier.catch(() => undefined);
+    const current = run();
+    posting.set(key, current);
+    try {
+      return await current;
+    } finally {
+      if (posting.get(key) === current) posting.delete(key);
+    }
+  }
+
   for (const endpoint of ['/proofs', '/commitments'] as const) {
-    app.post(`${base}${endpoint}`, async (request, reply) => {
-      const session = await open(request);
-      return handleClientPost(ctx, request, reply, session, endpoint);
-    });
+    app.post(`${base}${endpoint}`, async (request, reply) =>
+      oneAtATime((request.params as Params).ct, async () => {
+        const session = await open(request);
+        return handleClientPost(ctx, request, reply, session, endpoint);
+      }),
+    );
   }
 
   app.get(`${base}/status`, async (request, reply) => {

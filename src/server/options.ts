@@ -366,10 +366,11 @@ function checkRequestors(requestors: Record<string, RequestorOptions>): void {
 
 /**
  * hmac keys may be standard or URL-safe base64, padded or not (the reference tries each).
- * Returns the decoded bytes, or undefined when the text is no base64 of any kind.
+ * Line breaks are ignored. Returns the decoded bytes, or undefined when the text is no base64 of any kind.
  */
 export function decodeAnyBase64(text: string): Buffer | undefined {
-  const trimmed = text.replace(/=+$/, '');
+  // Go's decoders skip line breaks, so a key_file ending in a newline is a valid key there too.
+  const trimmed = text.replace(/[\r\n]/g, '').replace(/=+$/, '');
   if (!/^[A-Za-z0-9+/]*$/.test(trimmed) && !/^[A-Za-z0-9_-]*$/.test(trimmed)) return undefined;
   if (trimmed.length % 4 === 1) return undefined;
   return Buffer.from(trimmed.replace(/-/g, '+').replace(/_/g, '/'), 'base64');

@@ -5,6 +5,8 @@ import { sessionResult } from './result.js';
 
 /** Deadline of an outbound call (§9.5). */
 export const OUTBOUND_TIMEOUT_MS = 20_000;
+/** A next-session answer is a session request, which may be as large as one POSTed to /session. */
+export const MAX_RESPONSE_BYTES = 10 * 1024 * 1024;
 const RETRIES = 2;
 
 export interface OutboundBody {
@@ -38,7 +40,9 @@ export async function post(url: string, payload: OutboundBody): Promise<Outbound
         signal,
         redirect: 'manual',
       });
-      return { status: res.status, body: await res.text() };
+      const body = await boundedText(res, MAX_RESPONSE_BYTES);
+      if (body === undefined) throw new Error(`response body larger than ${MAX_RESPONSE_BYTES} bytes`);
+      return { status: res.status, body };
     } catch (err) {
       if (attempt >= RETRIES || signal.aborted || !isConnectionError(err)) throw err;
       await new Promise((r) => setTimeout(r, 100 + Math.floor(Math.random() * 100)));
@@ -49,4 +53,23 @@ export async function post(url: string, payload: OutboundBody): Promise<Outbound
 function isConnectionError(err: unknown): boolean {
   const code = (err as { cause?: { code?: unknown } })?.cause?.code;
   return typeof code === 'string' && ['ECONNREFUSED', 'ECONNRESET', 'ENOTFOUND', 'EAI_AGAIN', 'EHOSTUNREACH'].includes(code);
+}
+
+/** The body as UTF-8, read only up to `maxBytes`: undefined (and the rest discarded) when larger. */
+export async function boundedText(res: Response, maxBytes: number): Promise<string | undefined> {
+  const reader = res.body?.getReader();
+  if (!reader) return '';
+  const chunks: Uint8Array[] = [];
+  let size = 0;
+  for (;;) {
+    const { done, value } = await reader.read();
+    if (done) break;
+    size += value.length;
+    if (size > maxBytes) {
+      await reader.cancel();
+      return undefined;
+    }
+    chunks.push(value);
+  }
+  return Buffer.concat(chunks).toString('utf8');
 }

@@ -3,6 +3,7 @@
 // Trusted answers are cached per (server, key) until they expire, as the reference's atum client
 // does. A server that cannot be asked makes the timestamp untrusted (the reference then reports
 // INVALID_TIMESTAMP); the caller learns why, so it can say so in its log.
+import { boundedText } from './outbound.js';
 
 /** Why a timestamp is not trusted; absent when it is. */
 export type DistrustReason = 'untrusted' | 'expired' | 'unreachable';
@@ -62,24 +63,6 @@ function field(obj: Record<string, unknown>, name: string): unknown {
   return key === undefined ? undefined : obj[key];
 }
 
-async function boundedText(res: Response): Promise<string> {
-  const reader = res.body?.getReader();
-  if (!reader) return '';
-  const chunks: Uint8Array[] = [];
-  let size = 0;
-  for (;;) {
-    const { done, value } = await reader.read();
-    if (done) break;
-    size += value.length;
-    if (size > MAX_BODY_BYTES) {
-      await reader.cancel();
-      throw new UnreachableError('answer too large');
-    }
-    chunks.push(value);
-  }
-  return Buffer.concat(chunks).toString('utf8');
-}
-
 export function createTimestampTrust(opts: TimestampTrustOptions = {}): TimestampTrust {
   const timeoutMs = opts.timeoutMs ?? TRUST_TIMEOUT_MS;
   const maxEntries = opts.maxEntries ?? MAX_ENTRIES;
@@ -115,7 +98,9 @@ export function createTimestampTrust(opts: TimestampTrustOptions = {}): Timestam
     }
     let body: unknown;
     try {
-      body = JSON.parse(await boundedText(res));
+      const text = await boundedText(res, MAX_BODY_BYTES);
+      if (text === undefined) throw new UnreachableError('answer too large');
+      body = JSON.parse(text);
     } catch (err) {
       throw err instanceof UnreachableError ? err : new UnreachableError('answer is not JSON');
     }

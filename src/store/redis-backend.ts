@@ -261,10 +261,12 @@ export async function connectBackend(o: ResolvedRedisOptions, logger?: StoreLogg
     await Promise.race([
       connecting,
       new Promise<never>((_, reject) => {
-        timer = setTimeout(
-          () => reject(new StoreError('UNAVAILABLE', `cannot connect to Redis within ${o.timeoutMs} ms`)),
-          o.timeoutMs,
-        );
+        // The client keeps retrying through a wrong password or an untrusted certificate: name
+        // the last failure, or the operator only learns that it took too long.
+        timer = setTimeout(() => {
+          const cause = lastLogged === '' ? '' : `: ${lastLogged}`;
+          reject(new StoreError('UNAVAILABLE', `cannot connect to Redis within ${o.timeoutMs} ms${cause}`));
+        }, o.timeoutMs);
       }),
     ]);
     return backend;

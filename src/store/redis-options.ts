@@ -172,9 +172,14 @@ export function resolveRedisOptions(options: RedisStoreOptions): ResolvedRedisOp
   };
 }
 
+// Node fires a timer longer than this after 1 ms instead.
+const MAX_TIMER_MS = 2 ** 31 - 1;
+
 function positive(value: number | undefined, fallback: number, flag: string): number {
   if (value === undefined) return fallback;
-  if (!Number.isFinite(value) || value <= 0) throw new RedisConfigError(`${flag} must be a positive number of milliseconds`);
+  if (!Number.isFinite(value) || value <= 0 || value > MAX_TIMER_MS) {
+    throw new RedisConfigError(`${flag} must be a positive number of milliseconds, at most ${MAX_TIMER_MS}`);
+  }
   return value;
 }
 

@@ -110,6 +110,21 @@ describe('config files', () => {
     expect(loadError(['-c', write('b.yaml', 'sse: maybe\n')])).toMatch(/^invalid value for configuration key sse: "maybe" is not a boolean/);
   });
 
+  it('syntax errors name the place, never quote the text around it (keys and passwords live there)', () => {
+    const secret = 'Sup3rSecretRedisPassw0rd';
+    const messages = [
+      loadError(['-c', write('pw.json', `{"redis_pw": ${secret}}`)]),
+      loadError(['-c', write('pw.yaml', `redis_pw: ${secret}: x\n`)]),
+      loadError(['-c', write('quote.yaml', `redis_pw: "${secret}\n`)]),
+      loadError(['--requestors', `{"acme": {"auth_method": "token", "key": ${secret}}}`]),
+      loadError([], { IRMASERVER_STORE_ENCRYPTION_KEYS: `[{"id": "k1", "key": ${secret}}]` }),
+    ];
+    for (const m of messages) expect(m).not.toMatch(/Sup3r|Secret|Passw0rd/);
+    expect(messages[0]).toMatch(/^failed to unmarshal configuration file at .*pw\.json: Unexpected token 'S' \(not valid JSON\)$/);
+    expect(messages[1]).toMatch(/pw\.yaml: .*line 1, column 11$/);
+    expect(messages[3]).toMatch(/^failed to unmarshal --requestors from flag or env var: .*not valid JSON/);
+  });
+
   it('warns about unknown and ignored keys instead of failing', () => {
     write('irmaserver.yaml', toYaml({ port: 1234, prot: 1, schemes_update: 10, email: 'x@example.com' }));
     const c = load();
@@ -119,6 +134,17 @@ describe('config files', () => {
       'option schemes_update is ignored: schemes are not updated automatically',
       'option email is ignored: deprecated',
     ]);
+  });
+
+  it("accepts every flag of the reference's command line, also those of features it lacks", () => {
+    const c = load(['--sdjwtvc-issuer-certificates-dir', 'certs', '--sdjwtvc-issuer-private-keys-dir', 'keys',
+      '--revocation-settings', '{}', '--schemes-assets-path', 'assets', '--no-email']);
+    expect(c.warnings).toEqual(expect.arrayContaining([
+      'option sdjwtvc_issuer_certificates_dir is ignored: SD-JWT VC issuance is not supported',
+      'option sdjwtvc_issuer_private_keys_dir is ignored: SD-JWT VC issuance is not supported',
+    ]));
+    write('irmaserver.json', JSON.stringify({ sdjwtvc: { sdjwtvc_issuer_certificates_dir: 'certs' } }));
+    expect(load().warnings).toEqual(['option sdjwtvc is ignored: SD-JWT VC issuance is not supported']);
   });
 
   it('YAML and JSON give the same options', () => {

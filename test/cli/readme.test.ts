@@ -3,13 +3,13 @@
 // every command runs in one bash, so a README that stops working fails here.
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
 import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { run } from '../../src/cli/run.js';
 import { defaultOptions } from '../../src/server/options.js';
+import { freePort } from '../support/redis.js';
 import { REPO_ROOT } from '../support/reference.js';
 
 const README_PORT = 8088;
@@ -64,17 +64,6 @@ function postedJson(command: string): Record<string, unknown> {
   const m = /-d '([^']*)'/.exec(command);
   if (!m) throw new Error(`no -d '...' in ${command}`);
   return JSON.parse(m[1]) as Record<string, unknown>;
-}
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = createServer();
-    s.once('error', reject);
-    s.listen(0, '127.0.0.1', () => {
-      const { port } = s.address() as { port: number };
-      s.close(() => resolve(port));
-    });
-  });
 }
 
 // Where curl is missing, a stand-in for the few options the README uses (-s, -H, -d, one URL).

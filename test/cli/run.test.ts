@@ -1,14 +1,13 @@
 // The `irma-server` command run in-process (run(argv, env, io)), and once as a real child process.
 import { execFile } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
+import { chmodSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { run, type CliIo } from '../../src/cli/run.js';
 import { checkKeyPair, parsePrivateKeyXml, parsePublicKeyXml } from '../../src/idemix/keys.js';
-import { makeCertificates, startRedis, stopAll } from '../support/redis.js';
+import { freePort, makeCertificates, startRedis, stopAll } from '../support/redis.js';
 import { REFERENCE_JWTKEYS, REFERENCE_SCHEMES, REPO_ROOT } from '../support/reference.js';
 
 let dir: string;
@@ -33,17 +32,6 @@ async function cli(argv: string[], env: Record<string, string> = {}, io: Partial
     ...io,
   });
   return { code, stdout, stderr };
-}
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = createServer();
-    s.once('error', reject);
-    s.listen(0, '127.0.0.1', () => {
-      const { port } = s.address() as { port: number };
-      s.close(() => resolve(port));
-    });
-  });
 }
 
 describe('help and usage', () => {
@@ -200,7 +188,9 @@ describe('check', () => {
 describe('keygen', () => {
   it('writes a loadable 1024-bit key pair and refuses to overwrite it', async () => {
     const out = join(dir, 'issuer');
-    const r = await cli(['keygen', '--bits', '1024', '--attributes', '6', '--counter', '3', '--expiry', '2031-05-01', '--out', out]);
+    // Relative to today, so the expiry never falls in the past.
+    const expiry = `${new Date().getUTCFullYear() + 5}-05-01`;
+    const r = await cli(['keygen', '--bits', '1024', '--attributes', '6', '--counter', '3', '--expiry', expiry, '--out', out]);
     expect(r.stderr).toMatch(/generating a 1024-bit key pair/);
     expect(r.code).toBe(0);
     const pk = parsePublicKeyXml(readFileSync(join(out, 'PublicKeys', '3.xml'), 'utf8'));
@@ -208,13 +198,22 @@ describe('keygen', () => {
     checkKeyPair(pk, sk);
     expect(pk.counter).toBe(3);
     expect(pk.R).toHaveLength(6);
-    expect(pk.expiryDate).toBe(Date.parse('2031-05-01') / 1000);
+    expect(pk.expiryDate).toBe(Date.parse(expiry) / 1000);
     expect(r.stdout).toContain(join(out, 'PrivateKeys', '3.xml'));
 
     // Checked before generating anything, so this costs no key generation.
     const again = await cli(['keygen', '--bits', '1024', '--counter', '3', '--out', out]);
     expect(again.code).toBe(1);
     expect(again.stderr).toMatch(/3\.xml exists \(use --force-overwrite to replace it\)/);
+
+    // Overwriting a private key file that others could read leaves the new key private.
+    const privatePath = join(out, 'PrivateKeys', '3.xml');
+    chmodSync(privatePath, 0o644);
+    const before = readFileSync(privatePath, 'utf8');
+    const forced = await cli(['keygen', '--bits', '1024', '--attributes', '6', '--counter', '3', '--out', out, '-f']);
+    expect(forced.code).toBe(0);
+    expect(readFileSync(privatePath, 'utf8')).not.toBe(before);
+    expect(statSync(privatePath).mode & 0o777).toBe(0o600);
   });
 
   it('rejects bad arguments without generating', async () => {
@@ -269,7 +268,12 @@ describe('server', () => {
     const redis = await startRedis({ password: 'pw' });
     const env = { IRMASERVER_STORE_TYPE: 'redis', IRMASERVER_REDIS_ADDR: redis.addr, IRMASERVER_REDIS_PW: 'pw', IRMASERVER_REDIS_NO_TLS: 'true' };
     const stop = new AbortController();
-    const ports = [await freePort(), await freePort()];
+    const ports = [await freePort()];
+    // A port just released can be handed out again.
+    while (ports.length < 2) {
+      const p = await freePort();
+      if (!ports.includes(p)) ports.push(p);
+    }
     const listening: string[] = [];
     const runs = ports.map((port) =>
       cli(['server', '-s', REFERENCE_SCHEMES, '--port', String(port), '--url', 'http://localhost:port', '--sse'], env, {

@@ -3,7 +3,7 @@
 // wallet listing, the data-folder defaults and the errors a holder can run into.
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync } from 'node:fs';
 import { createServer as createHttpServer } from 'node:http';
-import { createServer, type AddressInfo } from 'node:net';
+import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
@@ -13,6 +13,7 @@ import { EXIT_CANCELLED, EXIT_DONE, EXIT_FAILED } from '../../src/cli/session.js
 import { loadSchemes } from '../../src/scheme/loader.js';
 import { startServer, type RunningServer } from '../../src/server/index.js';
 import { defaultOptions } from '../../src/server/options.js';
+import { freePort } from '../support/redis.js';
 import { REFERENCE_SCHEMES } from '../support/reference.js';
 
 const FULLNAME = 'irma-demo.MijnOverheid.fullName';
@@ -34,17 +35,6 @@ let dir: string;
 let wallet: string;
 let base: string;
 let server: RunningServer;
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = createServer();
-    s.once('error', reject);
-    s.listen(0, '127.0.0.1', () => {
-      const { port } = s.address() as { port: number };
-      s.close(() => resolve(port));
-    });
-  });
-}
 
 beforeAll(async () => {
   dir = mkdtempSync(join(tmpdir(), 'irma-cli-session-'));

@@ -13,7 +13,11 @@ import { REFERENCE_SCHEMES } from '../support/reference.js';
 import { FakeIrmaServer } from './fake-server.js';
 
 const FULLNAME = 'irma-demo.MijnOverheid.fullName';
-const VALIDITY = Math.floor(Date.now() / 1000) + 365 * 86400;
+// One fixed clock for client, stand-in server and timestamps: the reference issuer keys expire
+// in 2030, and the suite must not start failing then.
+const NOW = 1795335240; // 2026-11-22, when the reference vectors were recorded
+const now = () => NOW;
+const VALIDITY = NOW + 365 * 86400;
 
 let schemes: SchemeRegistry;
 const dirs: string[] = [];
@@ -29,7 +33,8 @@ async function setup(opts: Partial<IrmaClientOptions> = {}, serverOpts: { sse?: 
   const dir = await mkdtemp(join(tmpdir(), 'irma-client-'));
   dirs.push(dir);
   const server = new FakeIrmaServer(schemes, serverOpts);
-  const client = new IrmaClient({ storageDir: dir, schemes, fetch: server.fetch, pairingPollIntervalMs: 20, ...opts });
+  server.now = now;
+  const client = new IrmaClient({ storageDir: dir, schemes, fetch: server.fetch, pairingPollIntervalMs: 20, now, ...opts });
   return { server, client, dir };
 }
 
@@ -84,14 +89,14 @@ describe('issuance and disclosure', () => {
       keyCounter: 2,
       attributes: { firstnames: 'Alice Bo', firstname: 'Alice', familyname: 'Example', prefix: 'van' },
     });
-    expect(creds[0].expires).toBeGreaterThan(Date.now() / 1000);
+    expect(creds[0].expires).toBeGreaterThan(NOW);
     expect(creds[0].issuedAt % 604800).toBe(0);
   });
 
   it('keeps credentials across client instances and discloses them', async () => {
     const { server, client, dir } = await setup();
     await client.runSession(server.start(issueFullName({ firstnames: 'Bob', firstname: 'Bob', familyname: 'Builder' })).qr);
-    const again = new IrmaClient({ storageDir: dir, schemes, fetch: server.fetch });
+    const again = new IrmaClient({ storageDir: dir, schemes, fetch: server.fetch, now });
     const { qr, ct } = server.start(disclose(`${FULLNAME}.firstname`, `${FULLNAME}.prefix`));
     const out = await again.runSession(qr);
     expect(out.status).toBe('DONE');
@@ -216,14 +221,14 @@ describe('attribute-based signatures', () => {
       stamped++;
       const req = JSON.parse(String(init.body)) as { Nonce: string; PreferredSigAlg: string };
       expect(req.PreferredSigAlg).toBe('ed25519');
-      const time = Math.floor(Date.now() / 1000);
+      const time = NOW;
       const msg = Buffer.alloc(8 + 32);
       msg.writeBigUInt64BE(BigInt(time));
       Buffer.from(req.Nonce, 'base64').copy(msg, 8);
       const Sig = { Alg: 'ed25519', Data: sign(null, msg, privateKey).toString('base64'), PublicKey: rawPk.toString('base64') };
       return new Response(JSON.stringify({ Error: null, Stamp: { Time: time, ServerUrl: 'http://atum.test/', Sig }, Info: null }));
     };
-    const client = new IrmaClient({ storageDir: base.dir, schemes, fetch: atumFetch, timestampServer: 'http://atum.test' });
+    const client = new IrmaClient({ storageDir: base.dir, schemes, fetch: atumFetch, timestampServer: 'http://atum.test', now });
     await client.runSession(base.server.start(issueFullName()).qr);
     const { qr, ct } = base.server.start({
       '@context': 'https://irma.app/ld/request/signature/v2',
@@ -346,7 +351,7 @@ describe('session flow', () => {
       }
       return server.fetch(input, init);
     };
-    const client = new IrmaClient({ storageDir: dir, schemes, fetch: tamper });
+    const client = new IrmaClient({ storageDir: dir, schemes, fetch: tamper, now });
     await client.runSession(server.start(issueFullName()).qr);
     const err = await expectClientError(client.runSession(server.start(disclose(`${FULLNAME}.firstname`)).qr), 'rejected');
     expect(err.proofStatus).toBe('INVALID');
@@ -372,7 +377,7 @@ describe('session flow', () => {
       tamper(body.sigs[0]);
       return new Response(JSON.stringify(body), { status: 200 });
     };
-    const client = new IrmaClient({ storageDir: dir, schemes, fetch: tampering });
+    const client = new IrmaClient({ storageDir: dir, schemes, fetch: tampering, now });
     await expectClientError(client.runSession(server.start(issueFullName()).qr), type);
     expect(await client.credentials()).toEqual([]);
   });
@@ -384,7 +389,7 @@ describe('session flow', () => {
       if (!String(input).endsWith('/commitments')) return res;
       return new Response(JSON.stringify({ ...(await res.json()), sigs: [] }), { status: 200 });
     };
-    const client = new IrmaClient({ storageDir: dir, schemes, fetch: dropping });
+    const client = new IrmaClient({ storageDir: dir, schemes, fetch: dropping, now });
     await expectClientError(client.runSession(server.start(issueFullName()).qr), 'invalidRequest');
     expect(await client.credentials()).toEqual([]);
   });
@@ -398,7 +403,7 @@ describe('session flow', () => {
       body.request.disclose = [[]];
       return new Response(JSON.stringify(body), { status: 200 });
     };
-    const client = new IrmaClient({ storageDir: dir, schemes, fetch: broken });
+    const client = new IrmaClient({ storageDir: dir, schemes, fetch: broken, now });
     const { qr, ct } = server.start(disclose(`${FULLNAME}.firstname`));
     await expectClientError(client.runSession(qr), 'invalidRequest');
     expect(server.session(ct).status).toBe('CANCELLED');

@@ -8,6 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { IrmaClient } from '../../src/client/client.js';
+import { ClientError } from '../../src/client/errors.js';
 import { loadSchemes } from '../../src/scheme/loader.js';
 import type { SchemeRegistry } from '../../src/scheme/types.js';
 import { startServer, type RunningServer } from '../../src/server/index.js';
@@ -15,6 +16,12 @@ import { defaultOptions, type ServerOptions } from '../../src/server/options.js'
 import { REFERENCE_SCHEMES } from '../support/reference.js';
 
 const FULLNAME = 'irma-demo.MijnOverheid.fullName';
+// Server and client keep time from the recording date on (2026-11-22), so that the reference
+// issuer keys, which expire in 2030, never expire under this suite; time still passes.
+const RECORDED_AT_MS = 1795335240_000;
+const offset = RECORDED_AT_MS - Date.now();
+const clock = () => Date.now() + offset;
+const now = () => Math.floor(clock() / 1000);
 
 interface SessionPackage {
   token: string;
@@ -22,28 +29,21 @@ interface SessionPackage {
   frontendRequest: { authorization: string };
 }
 
-async function freePort(): Promise<number> {
-  const s = createHttpServer();
-  await new Promise<void>((r) => s.listen(0, '127.0.0.1', r));
-  const { port } = s.address() as AddressInfo;
-  await new Promise((r) => s.close(r));
-  return port;
-}
-
 async function irmaServer(schemes: SchemeRegistry, extra: Partial<ServerOptions> = {}) {
-  const port = await freePort();
-  const base = `http://127.0.0.1:${port}`;
+  // Port 0 and the url's ":port" placeholder: the listener's own port, with no window in which
+  // another process could take a port picked beforehand.
   const options: ServerOptions = {
     ...defaultOptions(false),
-    port,
+    port: 0,
     listenAddr: '127.0.0.1',
-    url: base,
+    url: 'http://127.0.0.1:port',
     schemesPath: REFERENCE_SCHEMES,
     quiet: true,
     allowUnsignedCallbacks: true,
     ...extra,
   };
-  const server: RunningServer = await startServer(options, { schemes });
+  const server: RunningServer = await startServer(options, { schemes, clock });
+  const base = `http://127.0.0.1:${server.port}`;
   const post = async (body: unknown): Promise<SessionPackage> => {
     const res = await fetch(`${base}/session`, { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify(body) });
     expect(res.status).toBe(200);
@@ -64,7 +64,7 @@ beforeAll(async () => {
   cleanup.push(() => irma.server.close());
   const dir = await mkdtemp(join(tmpdir(), 'irma-client-e2e-'));
   cleanup.push(() => rm(dir, { recursive: true, force: true }));
-  client = new IrmaClient({ storageDir: dir, schemes, pairingPollIntervalMs: 50 });
+  client = new IrmaClient({ storageDir: dir, schemes, pairingPollIntervalMs: 50, now });
 });
 afterAll(async () => {
   for (const c of cleanup.reverse()) await c();
@@ -141,7 +141,7 @@ describe('against our server', () => {
     const out = await client.runSession(pkg.sessionPtr);
     expect(out.nextSession?.irmaqr).toBe('issuing');
     expect(out.next).toMatchObject({ type: 'issuing', status: 'DONE', proofStatus: 'VALID' });
-    expect(received).toMatchObject({ status: 'DONE', proofStatus: 'VALID' });
+    expect(received).toMatchObject({ status: 'CONNECTED', proofStatus: 'VALID' });
     const first = await irma.result(pkg.token);
     expect(first.nextSession).toMatch(/^[a-zA-Z0-9]{20}$/);
     expect(await irma.result(first.nextSession)).toMatchObject({ status: 'DONE', type: 'issuing', proofStatus: 'VALID' });
@@ -209,5 +209,24 @@ describe('against our server', () => {
     const pkg = await irma.post({ '@context': 'https://irma.app/ld/request/disclosure/v2', disclose: [[[`${FULLNAME}.firstname`]]] });
     await fetch(`${irma.base}/session/${pkg.token}`, { method: 'DELETE' });
     await expect(client.runSession(pkg.sessionPtr)).rejects.toMatchObject({ type: 'serverResponse', remoteType: 'UNEXPECTED_REQUEST' });
+  });
+
+  it('gets a typed server error for a session that timed out before it connected', async () => {
+    const pkg = await irma.post({
+      timeout: 1,
+      request: { '@context': 'https://irma.app/ld/request/disclosure/v2', disclose: [[[`${FULLNAME}.firstname`]]] },
+    });
+    const status = async () => (await fetch(`${irma.base}/session/${pkg.token}/status`)).json();
+    // Poll rather than sleep a fixed time: the deadline is read lazily, in whole seconds.
+    const giveUp = Date.now() + 10_000;
+    while ((await status()) !== 'TIMEOUT' && Date.now() < giveUp) await new Promise((r) => setTimeout(r, 100));
+    expect(await status()).toBe('TIMEOUT');
+    const err = await client.runSession(pkg.sessionPtr).then(
+      () => undefined,
+      (e: unknown) => e,
+    );
+    expect(err).toBeInstanceOf(ClientError);
+    expect(err).toMatchObject({ type: 'serverResponse', httpStatus: 403, remoteType: 'UNEXPECTED_REQUEST' });
+    expect(await irma.result(pkg.token)).toMatchObject({ status: 'TIMEOUT', type: 'disclosing' });
   });
 });

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { ClientError } from '../../src/client/errors.js';
-import { newClientAuthorization, Transport } from '../../src/client/transport.js';
+import { MAX_RESPONSE_BYTES, newClientAuthorization, Transport } from '../../src/client/transport.js';
 
 function answering(status: number, body: string) {
   const calls: { url: string; init: RequestInit }[] = [];
@@ -59,6 +59,25 @@ describe('transport', () => {
       throw new TypeError('fetch failed');
     };
     expect((await caught(new Transport('http://x/s', { fetch: refused }).delete(''))).type).toBe('transport');
+  });
+
+  it('stops reading an answer beyond MAX_RESPONSE_BYTES instead of buffering it all', async () => {
+    const chunk = new Uint8Array(1024 * 1024).fill(0x20);
+    let sent = 0;
+    const endless = () =>
+      new Response(
+        new ReadableStream<Uint8Array>({
+          pull(c) {
+            sent += chunk.byteLength;
+            if (sent > MAX_RESPONSE_BYTES + 2 * chunk.byteLength) c.close();
+            else c.enqueue(chunk);
+          },
+        }),
+      );
+    const err = await caught(new Transport('http://x/s', { fetch: async () => endless() }).get(''));
+    expect(err.type).toBe('transport');
+    expect(err.message).toMatch(/larger than/);
+    expect(sent).toBeLessThanOrEqual(MAX_RESPONSE_BYTES + 2 * chunk.byteLength);
   });
 
   it('returns undefined for an empty success body', async () => {

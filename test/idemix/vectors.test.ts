@@ -4,7 +4,8 @@ import { decodeAttribute, encodeAttribute } from '../../src/idemix/attributes.js
 import { IdemixError } from '../../src/idemix/errors.js';
 import { credentialTypeHashHex, parseMetadata } from '../../src/idemix/metadata.js';
 import { verifyProofList } from '../../src/idemix/proof-list.js';
-import { parseProofD, type ProofD, type ProofU } from '../../src/idemix/proofs.js';
+import { parseProofD, type CLSignature, type ProofD, type ProofS, type ProofU } from '../../src/idemix/proofs.js';
+import { verifyProofS } from '../../src/idemix/prover.js';
 import { parseSignedMessage, verifySignedMessage } from '../../src/idemix/signed-message.js';
 import { proofMetadata, verifyDisclosureProofs } from '../../src/idemix/verifier.js';
 import { attributeCount, publicKey } from './proof-fixtures.js';
@@ -30,6 +31,31 @@ describe('gabi TestProofULogged', () => {
     expect(() => verifyProofList([{ proof, publicKey: ru2() }], context, nonce1 + 1n, false)).toThrow(IdemixError);
     const bad = { ...proof, sResponse: proof.sResponse + 1n };
     expect(() => verifyProofList([{ proof: bad, publicKey: ru2() }], context, nonce1, false)).toThrow(/challenge/);
+  });
+});
+
+describe('gabi TestProofSLogged', () => {
+  const context = 34911926065354700717429826907189165808787187263593066036316982805908526740809n;
+  const n2 = 1424916368173409716606n;
+  // (A, e, v) alone: v lacks the holder's v', so only the ProofS over A and e can be checked.
+  const signature: CLSignature = {
+    A: 66389313221915836241271893803869162372470096003861448260498566798077037255866372791540928160267561756794143545532118654736979223658343806335872047371607436291528588343320128898584874264796312130159695427439025355009934986408160536404163490935544221152821545871675088845781351195696518382628790514628112517886n,
+    e: 259344723055062059907025491480697571938277889515152306249728583105665800713306759149981690559193987143012367913206299323899696942213235956742930207251663943512715842083759814664217n,
+    v: 32427566863312925183262683355749521096160753564085736927716798279834745436154181827687524960554513739692930154573915901486008843583586162755818099731448281905764117842382407835789897633042765641230655956290191876265377547222981221260311549695231999461733778383779100992221748503727598149536948999564401095816377323412637286891625085960745712119714441272446053177642615033258689648568679017384011895908901362352242970432640019866501367925956123252426587516554347912178721773507440862343752105273189184247444400383n,
+    keyshareP: null,
+  };
+  const proof: ProofS = {
+    c: 60359393410007276721785600209946099643760005142374188599509762410975853354415n,
+    eResponse: 1139627737042307991725447845798004742853435356249558932466535799661640630812910641126155269500348608443317861800376689024557774460643901450316279085276256524076388421890909312661873221470626068394945683125859434135652717426417681918932528613003921792075852313319584079881881807505760375270399908999784672094n,
+  };
+  it('verifies', () => {
+    expect(verifyProofS(ru2(), proof, signature, context, n2)).toBe(true);
+  });
+  it('fails with another n_2, context, A or response', () => {
+    expect(verifyProofS(ru2(), proof, signature, context, n2 + 1n)).toBe(false);
+    expect(verifyProofS(ru2(), proof, signature, context + 1n, n2)).toBe(false);
+    expect(verifyProofS(ru2(), proof, { ...signature, A: signature.A + 1n }, context, n2)).toBe(false);
+    expect(verifyProofS(ru2(), { ...proof, eResponse: proof.eResponse + 1n }, signature, context, n2)).toBe(false);
   });
 });
 

@@ -61,3 +61,17 @@ describe('TLS', () => {
     expect(body).toBe('OK');
   });
 });
+
+describe('HTTP limits (§9.5)', () => {
+  it('gives a client 2 s to send its whole request, on every listener', async () => {
+    const { makeHarness } = await import('./harness.js');
+    // Built, not listening: the client port is only a number here.
+    const h = await makeHarness({ clientPort: 18089 });
+    try {
+      expect(h.server.main.server.requestTimeout).toBe(2000);
+      expect(h.server.client!.server.requestTimeout).toBe(2000);
+    } finally {
+      await h.close();
+    }
+  });
+});

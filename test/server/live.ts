@@ -7,7 +7,7 @@ import { defaultOptions, type ServerOptions } from '../../src/server/options.js'
 import type { Session } from '../../src/session/session.js';
 import { MemoryStore } from '../../src/store/memory.js';
 import { REFERENCE_SCHEMES } from '../support/reference.js';
-import { referenceSchemes, ScriptedChecker } from './harness.js';
+import { referenceSchemes, ScriptedChecker, START } from './harness.js';
 
 export interface LiveServer {
   running: RunningServer;
@@ -18,9 +18,12 @@ export interface LiveServer {
 
 export async function startLive(patch: Partial<ServerOptions> = {}, store = new MemoryStore<Session>()): Promise<LiveServer> {
   const checker = new ScriptedChecker();
+  // Real time passes (timers, deadlines), but from START: the reference issuer keys expire one day,
+  // and a test must not expire with them.
+  const offset = START - Date.now();
   const running = await startServer(
     { ...defaultOptions(false), schemesPath: REFERENCE_SCHEMES, port: 0, listenAddr: '127.0.0.1', url: '', ...patch },
-    { schemes: await referenceSchemes(), store, checker, logger: pino({ level: 'silent' }) },
+    { schemes: await referenceSchemes(), store, checker, clock: () => Date.now() + offset, logger: pino({ level: 'silent' }) },
   );
   return { running, base: `http://127.0.0.1:${running.port}`, checker, store };
 }

@@ -3,6 +3,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { decodeJwt } from 'jose';
 import { afterEach, describe, expect, it } from 'vitest';
+import { MAX_RESPONSE_BYTES, post } from '../../src/server/outbound.js';
 import { REFERENCE_JWTKEYS } from '../support/reference.js';
 import { APP_HEADERS, DISCLOSURE } from './harness.js';
 import { endpoint, JSON_HEADERS, startLive, type LiveServer } from './live.js';
@@ -76,7 +77,7 @@ describe('chained sessions (§13.23)', () => {
     const body = await res.json();
     expect(body.proofStatus).toBe('VALID');
     expect(body.nextSession.irmaqr).toBe('issuing');
-    expect(JSON.parse(next.received[0].body)).toMatchObject({ token: s.token, status: 'DONE' });
+    expect(JSON.parse(next.received[0].body)).toMatchObject({ token: s.token, status: 'CONNECTED', proofStatus: 'VALID' });
 
     const result = await (await fetch(`${l.base}/session/${s.token}/result`)).json();
     expect(result.status).toBe('DONE');
@@ -109,5 +110,28 @@ describe('chained sessions (§13.23)', () => {
     expect(res.status).toBe(500);
     expect((await res.json()).error).toBe('NEXT_SESSION');
     expect(await (await fetch(`${l.base}/session/${t.token}/status`)).json()).toBe('CONNECTED');
+  });
+});
+
+describe('outbound answers', () => {
+  it('refuses an answer larger than a session request may be, instead of buffering it', async () => {
+    const chunk = Buffer.alloc(1024 * 1024, 'x');
+    const huge = await endpoint((_r, res) => {
+      res.writeHead(200, JSON_HEADERS);
+      // 64 MiB unless the reader hangs up first.
+      let sent = 0;
+      const more = () => {
+        while (sent < 64 && !res.destroyed) {
+          sent++;
+          if (!res.write(chunk)) return void res.once('drain', more);
+        }
+        res.end();
+      };
+      more();
+    });
+    cleanup.push(huge.close);
+    await expect(post(huge.url, { contentType: 'application/json', body: '{}' })).rejects.toThrow(
+      `response body larger than ${MAX_RESPONSE_BYTES} bytes`,
+    );
   });
 });

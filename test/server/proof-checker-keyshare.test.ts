@@ -66,7 +66,9 @@ class SimulatedKeyshare {
   }
 }
 
-const nowSeconds = () => Math.floor(Date.now() / 1000);
+// A fixed moment inside the reference issuer key's validity (it expires 2030-01-01), not the wall clock.
+const NOW_MS = Date.UTC(2026, 10, 22, 9, 0, 0);
+const nowSeconds = () => Math.floor(NOW_MS / 1000);
 const VALIDITY = nowSeconds() + 3600 * 24 * 90;
 const ATTRS = { iban: 'NL00BANK0123456789', holder: 'Alice' };
 
@@ -137,7 +139,7 @@ describe('keyshare issuance', () => {
     const p = commitments(secret, kss);
     const u = proofU(p);
     const message = { ...p.message, proofPJwts: { [SCHEME]: await kss.jwt(u.c, u.sResponse) } };
-    const out = await checker().issuance({ request: p.request, message, now: Date.now() });
+    const out = await checker().issuance({ request: p.request, message, now: NOW_MS });
     expect(out.proofStatus).toBe('VALID');
     expect(out.sigs).toHaveLength(1);
     expect((out.sigs[0] as { signature: { KeyshareP: unknown } }).signature.KeyshareP).toBeNull();
@@ -155,7 +157,7 @@ describe('keyshare issuance', () => {
     const p = commitments(secret, kss, [{ credential: demo, publicKey: fx.schemes.publicKey('irma-demo.MijnOverheid', 2)!, disclosed: [3] }]);
     const u = proofU(p);
     const message = { ...p.message, proofPJwts: { [SCHEME]: await kss.jwt(u.c, u.sResponse) } };
-    const out = await checker().issuance({ request: p.request, message, now: Date.now() });
+    const out = await checker().issuance({ request: p.request, message, now: NOW_MS });
     expect(out.proofStatus).toBe('VALID');
     expect(out.disclosed).toMatchObject([[{ id: 'irma-demo.MijnOverheid.fullName.firstname', rawvalue: 'Alice' }]]);
     p.finish(out.sigs[0]);
@@ -180,13 +182,13 @@ describe('keyshare issuance', () => {
     ];
     for (const [label, jwts] of bad) {
       const message = jwts === undefined ? p.message : { ...p.message, proofPJwts: jwts };
-      const err = await rejection(checker().issuance({ request: p.request, message, now: Date.now() }));
+      const err = await rejection(checker().issuance({ request: p.request, message, now: NOW_MS }));
       expect(err.type, label).toBe('KEYSHARE_PROOF_MISSING');
       expect(err.status, label).toBe(403);
     }
     // The kid of the one key there is, and the good token itself, are accepted.
     const withKid = { ...p.message, proofPJwts: { [SCHEME]: await kss.jwt(u.c, u.sResponse, { kid: '0' }) } };
-    expect((await checker().issuance({ request: p.request, message: withKid, now: Date.now() })).proofStatus).toBe('VALID');
+    expect((await checker().issuance({ request: p.request, message: withKid, now: NOW_MS })).proofStatus).toBe('VALID');
   });
 
   it('is INVALID_PROOFS when the keyshare response is not for the P in the commitment', async () => {
@@ -194,7 +196,7 @@ describe('keyshare issuance', () => {
     const p = commitments(generateSecretKey(), kss);
     const u = proofU(p);
     const message = { ...p.message, proofPJwts: { [SCHEME]: await kss.jwt(u.c, u.sResponse, { x: kss.x + 1n }) } };
-    const err = await rejection(checker().issuance({ request: p.request, message, now: Date.now() }));
+    const err = await rejection(checker().issuance({ request: p.request, message, now: NOW_MS }));
     expect(err.type).toBe('INVALID_PROOFS');
   });
 });
@@ -208,7 +210,7 @@ describe('keyshare disclosure', () => {
     const out = await checker().issuance({
       request: issued.request,
       message: { ...issued.message, proofPJwts: { [SCHEME]: await kss.jwt(u.c, u.sResponse) } },
-      now: Date.now(),
+      now: NOW_MS,
     });
     const account = issued.finish(out.sigs[0]);
     const demo = issueDirectly(fx.schemes, 'irma-demo.MijnOverheid.fullName', ['Alice Bo', 'Alice', 'Example', 'van'], secret, nowSeconds());
@@ -236,7 +238,7 @@ describe('keyshare disclosure', () => {
       checker().disclosure({
         request,
         message: { proofs: proofs.map((p) => serializeProofD(p)) as unknown as JsonValue[], indices: [[{ cred: 0, attr: 3 }], [{ cred: 1, attr: 2 }]] },
-        now: Date.now(),
+        now: NOW_MS,
       });
     const ok = await disclose([dDemo, merged]);
     expect(ok.proofStatus).toBe('VALID');

@@ -173,7 +173,8 @@ describe('signatures over credentials of two schemes', () => {
   const tsPub = Buffer.from(tsKey.publicKey.export({ format: 'jwk' }).x!, 'base64url');
 
   function signedMessage(secondScheme: string) {
-    const now = Math.floor(Date.now() / 1000);
+    // A fixed moment inside the reference issuer key's validity (it expires 2030-01-01), not the wall clock.
+    const now = Math.floor(Date.UTC(2026, 10, 22, 9, 0, 0) / 1000);
     const secret = generateSecretKey();
     const a = issueDirectly(fx.schemes, 'irma-demo.MijnOverheid.fullName', ['Alice Bo', 'Alice', 'Example', 'van'], secret, now);
     const b = issueDirectly(fx.schemes, `${secondScheme}.Bank.account`, ['NL00BANK0123456789', 'Alice'], secret, now);

@@ -4,7 +4,8 @@ import { join } from 'node:path';
 import { createPrivateKey, randomBytes } from 'node:crypto';
 import { SignJWT } from 'jose';
 import { afterEach, describe, expect, it } from 'vitest';
-import { REFERENCE_JWTKEYS } from '../support/reference.js';
+import { defaultOptions, validateOptions } from '../../src/server/options.js';
+import { REFERENCE_JWTKEYS, REFERENCE_SCHEMES } from '../support/reference.js';
 import { APP_HEADERS, connectApp, DISCLOSURE, makeHarness, START, startSession, type Harness } from './harness.js';
 
 let h: Harness;
@@ -83,6 +84,19 @@ describe('JWT authentication (§13.5)', () => {
     expect(res.statusCode).toBe(200);
     const unknown = await postJwt(await jwt(claims, 'RS256'));
     expect(unknown.json().message).toBe('Unknown requestor: nobody');
+  });
+
+  it('accepts an hmac key read from a key_file that ends in a newline, as the reference does', async () => {
+    const keyFile = `${HMAC_SECRET.toString('base64')}\n`;
+    const options = validateOptions({
+      ...defaultOptions(false),
+      schemesPath: REFERENCE_SCHEMES,
+      noAuth: false,
+      requestors: { hmacRequestor: { authMethod: 'hmac', key: keyFile } },
+    });
+    h = await makeHarness({ noAuth: false, requestors: options.requestors });
+    const res = await postJwt(await jwt({ iss: 'hmacRequestor', sub: 'verification_request', iat: iat(), sprequest: { request: DISCLOSURE } }, 'HS256'));
+    expect(res.statusCode).toBe(200);
   });
 });
 

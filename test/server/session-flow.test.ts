@@ -1,10 +1,20 @@
 // create -> status -> connect -> proofs -> result, and cancel: the conformance items of spec §13
 // decided by the server and the state machine.
 import { afterEach, describe, expect, it } from 'vitest';
-import { APP_HEADERS, connectApp, DISCLOSURE, makeHarness, startSession, type Harness } from './harness.js';
+import type { DisclosureOutcome, VerificationInput } from '../../src/server/proof-port.js';
+import { APP_HEADERS, connectApp, DISCLOSURE, makeHarness, ScriptedChecker, startSession, type Harness } from './harness.js';
 
 let h: Harness;
 afterEach(async () => h?.close());
+
+/** The app POSTs its proofs, as JSON, with its authorization. */
+const postProofs = (ct: string, payload: string, headers: Record<string, string> = {}) =>
+  h.inject({
+    method: 'POST',
+    url: `/irma/session/${ct}/proofs`,
+    headers: { ...APP_HEADERS, 'content-type': 'application/json', ...headers },
+    payload,
+  });
 
 describe('starting a session (§13.1–3, 8, 9)', () => {
   it('answers a session package with fresh, distinct tokens and no pairing hint', async () => {
@@ -166,29 +176,50 @@ describe('proofs and results (§13.17–19)', () => {
     expect(early.statusCode).toBe(403);
     expect(early.json().error).toBe('UNEXPECTED_REQUEST');
     await connectApp(h, s.ct);
-    const bad = await h.inject({
-      method: 'POST',
-      url: `/irma/session/${s.ct}/proofs`,
-      headers: { ...APP_HEADERS, 'content-type': 'application/json' },
-      payload: '{not json',
-    });
+    const bad = await postProofs(s.ct, '{not json');
     expect(bad.statusCode).toBe(400);
     expect(bad.json().error).toBe('MALFORMED_INPUT');
     expect((await h.inject({ method: 'GET', url: `/session/${s.token}/status` })).body).toBe('"CONNECTED"');
     expect(h.checker.calls).toHaveLength(0);
   });
 
+  it('refuses a proof that does not decode as a bad body, leaving the session CONNECTED', async () => {
+    h = await makeHarness();
+    const s = await startSession(h);
+    await connectApp(h, s.ct);
+    const bodies = [
+      { proofs: [{ A: 'not base64!', c: 'AQ==', e_response: 'AQ==', v_response: 'AQ==', a_responses: {}, a_disclosed: {} }] },
+      { proofs: [{ c: 'AQ==' }] },
+    ];
+    for (const body of bodies) {
+      const res = await postProofs(s.ct, JSON.stringify(body));
+      expect(res.statusCode, JSON.stringify(body)).toBe(400);
+      expect(res.json().error).toBe('MALFORMED_INPUT');
+    }
+    expect((await h.inject({ method: 'GET', url: `/session/${s.token}/status` })).body).toBe('"CONNECTED"');
+    expect(h.checker.calls).toHaveLength(0);
+  });
+
+  it('refuses more proofs than the session asks for before any cryptography', async () => {
+    h = await makeHarness();
+    const s = await startSession(h);
+    await connectApp(h, s.ct);
+    const proof = { c: 'AQ==', A: 'AQ==', e_response: 'AQ==', v_response: 'AQ==', a_responses: {}, a_disclosed: {} };
+    // One attribute is requested, so one credential (one proof) answers it.
+    const flood = await postProofs(s.ct, JSON.stringify({ proofs: Array(1000).fill(proof), indices: [] }));
+    expect(flood.statusCode).toBe(400);
+    expect(flood.json().error).toBe('MALFORMED_INPUT');
+    expect(h.checker.calls).toHaveLength(0);
+    expect((await h.inject({ method: 'GET', url: `/session/${s.token}/status` })).body).toBe('"CONNECTED"');
+    expect((await postProofs(s.ct, JSON.stringify({ proofs: [proof], indices: [] }))).statusCode).toBe(200);
+    expect(h.checker.calls).toHaveLength(1);
+  });
+
   it('finishes with the verified outcome; an identical retry gets the same answer', async () => {
     h = await makeHarness();
     const s = await startSession(h);
     const connected = (await connectApp(h, s.ct)).json();
-    const post = () =>
-      h.inject({
-        method: 'POST',
-        url: `/irma/session/${s.ct}/proofs`,
-        headers: { ...APP_HEADERS, 'content-type': 'application/json' },
-        payload: '{"proofs":[],"indices":[]}',
-      });
+    const post = () => postProofs(s.ct, '{"proofs":[],"indices":[]}');
     const res = await post();
     expect(res.statusCode).toBe(200);
     expect(res.json()).toEqual({ proofStatus: 'VALID' });
@@ -207,16 +238,36 @@ describe('proofs and results (§13.17–19)', () => {
     expect(h.checker.calls).toHaveLength(1);
   });
 
+  it('verifies once when the app retries while its first POST is still being verified', async () => {
+    let release!: () => void;
+    const gate = new Promise<void>((r) => (release = r));
+    class SlowChecker extends ScriptedChecker {
+      override async disclosure(input: VerificationInput): Promise<DisclosureOutcome> {
+        const out = super.disclosure(input);
+        await gate;
+        return out;
+      }
+    }
+    h = await makeHarness({}, { checker: new SlowChecker() });
+    const s = await startSession(h);
+    await connectApp(h, s.ct);
+    const post = () => postProofs(s.ct, '{"proofs":[],"indices":[]}');
+    const first = post();
+    const retry = post();
+    // Time for the retry to reach the checker too, if nothing holds it back.
+    await new Promise((r) => setTimeout(r, 50));
+    release();
+    const [a, b] = await Promise.all([first, retry]);
+    expect(a.statusCode).toBe(200);
+    expect(b.body).toBe(a.body);
+    expect(h.checker.calls).toHaveLength(1);
+  });
+
   it('refuses proofs with another client authorization', async () => {
     h = await makeHarness();
     const s = await startSession(h);
     await connectApp(h, s.ct);
-    const res = await h.inject({
-      method: 'POST',
-      url: `/irma/session/${s.ct}/proofs`,
-      headers: { ...APP_HEADERS, authorization: 'someoneElse', 'content-type': 'application/json' },
-      payload: '{}',
-    });
+    const res = await postProofs(s.ct, '{}', { authorization: 'someoneElse' });
     expect(res.statusCode).toBe(403);
     expect(res.json()).toMatchObject({ error: 'UNAUTHORIZED', description: 'You are not authorized to access the session' });
   });
@@ -227,12 +278,7 @@ describe('proofs and results (§13.17–19)', () => {
     h.checker.next = new ProtocolError('UNKNOWN_PUBLIC_KEY');
     const s = await startSession(h);
     await connectApp(h, s.ct);
-    const res = await h.inject({
-      method: 'POST',
-      url: `/irma/session/${s.ct}/proofs`,
-      headers: { ...APP_HEADERS, 'content-type': 'application/json' },
-      payload: '{}',
-    });
+    const res = await postProofs(s.ct, '{}');
     expect(res.statusCode).toBe(403);
     expect(res.json().error).toBe('UNKNOWN_PUBLIC_KEY');
     const result = (await h.inject({ method: 'GET', url: `/session/${s.token}/result` })).json();
@@ -244,13 +290,7 @@ describe('proofs and results (§13.17–19)', () => {
     const { ProtocolError } = await import('../../src/protocol/errors.js');
     const s = await startSession(h);
     await connectApp(h, s.ct);
-    const post = () =>
-      h.inject({
-        method: 'POST',
-        url: `/irma/session/${s.ct}/proofs`,
-        headers: { ...APP_HEADERS, 'content-type': 'application/json' },
-        payload: '{}',
-      });
+    const post = () => postProofs(s.ct, '{}');
     for (const [type, status] of [['TOO_MANY_REQUESTS', 429], ['INTERNAL_ERROR', 500]] as const) {
       h.checker.next = new ProtocolError(type, 'capacity');
       const res = await post();

@@ -84,6 +84,10 @@ describe('Redis store options', () => {
   it('validates numbers and addresses', () => {
     fails({ ...base, redisWaitReplicas: -1 }, /wait-replicas/);
     fails({ ...base, redisTimeoutMs: 0 }, /redis-timeout/);
+    // beyond a timer's range, Node fires after 1 ms: every operation would fail at once
+    fails({ ...base, redisTimeoutMs: 2 ** 31 }, /redis-timeout/);
+    fails({ ...base, redisWaitTimeoutMs: 1e12 }, /redis-wait-timeout/);
+    expect(resolveRedisOptions({ ...base, redisTimeoutMs: 2 ** 31 - 1 }).timeoutMs).toBe(2 ** 31 - 1);
     fails({ ...base, redisDb: 1.5 }, /redis-db/);
     expect(() => parseAddress('host:99999', 1)).toThrow(RedisConfigError);
     expect(() => parseAddress('a:b:c', 1)).toThrow(RedisConfigError);

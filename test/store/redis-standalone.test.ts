@@ -86,6 +86,10 @@ describe('Redis store, standalone specifics', () => {
 
   it('refuses servers it cannot authenticate or trust', async () => {
     await expectStoreError(RedisStore.connect({ ...plainOptions(), redisPw: 'wrong' }), 'UNAVAILABLE');
+    // the reason, not only the timeout, and never the password
+    const refused = await RedisStore.connect({ ...plainOptions(), redisPw: 'wrong', redisTimeoutMs: 1000 }).catch((e: Error) => e);
+    expect((refused as Error).message).toMatch(/^cannot connect to Redis within 1000 ms: WRONGPASS/);
+    expect((refused as Error).message).not.toContain('wrong');
     // TLS against the system roots does not trust the test CA
     await expectStoreError(RedisStore.connect({ redisAddr: tls.addr, redisPw: PW, redisTimeoutMs: 1500 }), 'UNAVAILABLE');
     // mutual TLS without a client certificate
