@@ -28,7 +28,7 @@ export async function serveCommand(flags: Record<string, unknown>, env: Env, io:
     return 1;
   }
   logger.info({ url: server.url, port: server.port }, 'server listening');
-  if (loaded.useDemoScheme && options.noAuth) io.stdout.write(firstSessionHint(options, server.port));
+  if (loaded.useDemoScheme && options.noAuth) io.stdout.write(firstSessionHint(options, server.port, loaded.dataDir));
   io.onListening?.(server.url);
 
   await stopRequested(io.signal);
@@ -38,22 +38,36 @@ export async function serveCommand(flags: Record<string, unknown>, env: Env, io:
   return 0;
 }
 
-/** The curl command that starts a disclosure of the demo credential, and what to do next. */
-export function firstSessionHint(options: ServerOptions, port: number): string {
+/**
+ * How to try the demo: issue a credential, then disclose it, each started with curl (the
+ * requestor) and completed by the headless client (in the role of the app), with this data dir.
+ */
+export function firstSessionHint(options: ServerOptions, port: number, dataDir: string): string {
   const base = `http://localhost:${port}${options.apiPrefix.replace(/\/$/, '')}`;
-  const request = JSON.stringify({
+  const issuance = JSON.stringify({
+    '@context': 'https://irma.app/ld/request/issuance/v2',
+    credentials: [
+      { credential: 'demo.Example.person', attributes: { firstname: 'Alice', familyname: 'Example', over18: 'yes' } },
+    ],
+  });
+  const disclosure = JSON.stringify({
     '@context': 'https://irma.app/ld/request/disclosure/v2',
     disclose: [[['demo.Example.person.firstname', 'demo.Example.person.over18']]],
   });
+  const session = (request: string) => [
+    `  curl -s -X POST ${base}/session -H 'Content-Type: application/json' \\`,
+    `    -d '${request}' \\`,
+    `    | npx irma-server session --data-dir '${dataDir}' -`,
+  ];
   return [
     '',
     'Development mode with the generated demo scheme and no requestor authentication.',
-    'Start a first session (disclosure of demo.Example.person):',
+    'A first session: issue a demo credential, then disclose it; the headless client plays the app:',
     '',
-    `  curl -s -X POST ${base}/session -H 'Content-Type: application/json' \\`,
-    `    -d '${request}'`,
+    ...session(issuance),
+    ...session(disclosure),
     '',
-    'The answer holds sessionPtr (for the app, as a QR code) and token; follow the session with',
+    'A requestor follows a session with the token of its session package:',
     `  curl -s ${base}/session/<token>/status      and      curl -s ${base}/session/<token>/result`,
     '',
   ].join('\n');

@@ -1,6 +1,5 @@
 // The session record: everything the server knows about one session, as one JSON-serialisable
 // object. It is what the store keeps, so every process can continue any session.
-import type { StoredSession } from '../store/store.js';
 import type { ErrorType } from '../protocol/errors.js';
 
 export type SessionStatus = 'INITIALIZED' | 'PAIRING' | 'CONNECTED' | 'DONE' | 'CANCELLED' | 'TIMEOUT';
@@ -65,7 +64,8 @@ export interface SessionOutcome {
   nextSession?: string;
 }
 
-export interface Session extends StoredSession {
+// Structurally a StoredSession (src/store/store.ts): the store keys it by these two tokens.
+export interface Session {
   clientToken: string;
   requestorToken: string;
   /** Authorization of the frontend endpoints; shared by every session of a chain. */

@@ -260,6 +260,8 @@ describe('server', () => {
     expect(r.code).toBe(0);
     expect(r.stdout).toContain(`curl -s -X POST http://localhost:${port}/session -H 'Content-Type: application/json'`);
     expect(r.stdout).toContain('demo.Example.person.firstname');
+    // Both printed sessions are completed by the headless client on the same data folder.
+    expect(r.stdout.match(/\| npx irma-server session --data-dir '[^']+' -/g)).toHaveLength(2);
     expect(r.stderr).toMatch(/Authentication of incoming session requests disabled/);
     expect(readFileSync(join(dir, '.irma-server-ts', 'demo', 'description.xml'), 'utf8')).toContain('demo');
   });
