@@ -21,10 +21,17 @@ export interface ProofWorkerPoolOptions {
   size: number;
   /** Calls that may wait for a free worker; beyond that a call fails at once with TOO_MANY_REQUESTS. */
   maxQueue?: number;
+  /** A call running longer than this on a worker restarts that worker (its calls fail). */
+  callTimeoutMs?: number;
   logger?: Logger;
 }
 
 export const DEFAULT_MAX_QUEUE = 1024;
+/**
+ * Honest proofs take milliseconds and input sizes are bounded before they reach a worker, so a
+ * call this slow means a stuck worker: replacing it is the only way to get the core back.
+ */
+export const DEFAULT_CALL_TIMEOUT_MS = 30_000;
 /**
  * Calls handed to one worker before it answers. Two keep a worker busy while the next message is
  * in transit, without putting many calls at risk when a worker dies.
@@ -39,6 +46,7 @@ interface Call {
   input: VerificationInput;
   resolve(value: unknown): void;
   reject(err: Error): void;
+  deadline?: NodeJS.Timeout;
 }
 
 interface Slot {
@@ -59,6 +67,12 @@ function workerUrl(): URL {
 
 function workerStopped(): ProtocolError {
   return new ProtocolError('INTERNAL_ERROR', 'crypto worker stopped');
+}
+
+/** Fails a call that was running on a worker that is gone. */
+function stopped(call: Call): void {
+  clearTimeout(call.deadline);
+  call.reject(workerStopped());
 }
 
 export class ProofWorkerPool implements ProofChecker {
@@ -110,7 +124,7 @@ export class ProofWorkerPool implements ProofChecker {
     for (const call of this.queue.splice(0)) call.reject(workerStopped());
     const slots = [...this.slots];
     this.slots.clear();
-    for (const slot of slots) for (const call of slot.calls.values()) call.reject(workerStopped());
+    for (const slot of slots) for (const call of slot.calls.values()) stopped(call);
     await Promise.all(slots.map((s) => s.worker.terminate()));
   }
 
@@ -145,6 +159,13 @@ export class ProofWorkerPool implements ProofChecker {
       return;
     }
     slot.calls.set(call.id, call);
+    call.deadline = setTimeout(() => {
+      if (!slot.calls.has(call.id)) return;
+      this.opts.logger?.warn({ kind: call.kind }, 'crypto call exceeded its deadline; restarting the worker');
+      // The exit handler fails the worker's calls and starts a replacement.
+      void slot.worker.terminate();
+    }, this.opts.callTimeoutMs ?? DEFAULT_CALL_TIMEOUT_MS);
+    call.deadline.unref();
   }
 
   private pump(): void {
@@ -175,6 +196,7 @@ export class ProofWorkerPool implements ProofChecker {
         const call = slot.calls.get(m.id);
         if (!call) return;
         slot.calls.delete(m.id);
+        clearTimeout(call.deadline);
         if (m.ok) call.resolve(m.result);
         else call.reject(errorFromWire(m.error));
         this.pump();
@@ -186,7 +208,7 @@ export class ProofWorkerPool implements ProofChecker {
       });
       worker.on('exit', (code) => {
         if (this.closed || !this.slots.delete(slot)) return;
-        for (const call of slot.calls.values()) call.reject(workerStopped());
+        for (const call of slot.calls.values()) stopped(call);
         if (!slot.ready) {
           reject(failure ?? new Error(`crypto worker exited with code ${code} while loading the schemes`));
           // Nothing may wait on a pool whose workers cannot start.

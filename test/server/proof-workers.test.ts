@@ -217,6 +217,21 @@ describe('failures of the pool itself', () => {
     }
   });
 
+  it('restarts a worker whose call overruns its deadline, failing that call, and keeps serving', async () => {
+    // 60 proofs on a 2048-bit key take far longer than 150 ms; one 1024-bit proof far less.
+    const p = await ProofWorkerPool.start({ schemes: SCHEMES, size: 1, callTimeoutMs: 150 });
+    try {
+      const mine = workers[workers.length - 1];
+      const slow = await settle(p.disclosure(longInput()));
+      expect(slow.ok).toBe(false);
+      expect((slow as { error: ProtocolError }).error.type).toBe('INTERNAL_ERROR');
+      expect(await p.disclosure(recordedInput('disclose-firstname'))).toMatchObject({ proofStatus: 'VALID' });
+      expect(workers[workers.length - 1]).not.toBe(mine);
+    } finally {
+      await p.close();
+    }
+  });
+
   it('refuses calls beyond its queue bound at once with TOO_MANY_REQUESTS', async () => {
     const p = await ProofWorkerPool.start({ schemes: SCHEMES, size: 1, maxQueue: 1 });
     try {
