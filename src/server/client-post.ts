@@ -1,5 +1,7 @@
-// POST /irma/session/{ct}/proofs and /commitments (spec §5.4): parse, verify outside the store,
-// start a chained session if asked, then commit the outcome with a compare-and-set.
+// POST /irma/session/{ct}/proofs and /commitments (spec §5.4): parse, claim the request in the
+// store, verify outside the store, start a chained session if asked, then commit the outcome with
+// a compare-and-set while the claim stands. The claim makes the work happen once across processes.
+import { createHash } from 'node:crypto';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { IdemixError } from '../idemix/errors.js';
 import { parseProofList } from '../idemix/proofs.js';
@@ -8,14 +10,26 @@ import { parseProtocolVersion } from '../protocol/versions.js';
 import { serverSessionResponseToJson } from '../protocol/messages.js';
 import { parseDisclosure, parseIssueCommitmentMessage, parseSignedMessage } from '../protocol/proof-messages.js';
 import type { SessionPointer } from '../protocol/session-start.js';
-import { commitClientPost, precheckClientPost, type Verdict } from '../session/machine.js';
-import type { JsonValue, Session, SessionOutcome } from '../session/session.js';
+import {
+  claimClientPost,
+  commitClientPost,
+  precheckClientPost,
+  releaseClaim,
+  renewClaim,
+  type ClaimEvent,
+  type ClaimTransition,
+  type Verdict,
+} from '../session/machine.js';
+import type { Claim, JsonValue, Session, SessionOutcome } from '../session/session.js';
+import { randomAlphanumeric, TOKEN_LENGTH } from '../session/tokens.js';
 import { startNextSession, type NextSession } from './chaining.js';
 import { clientCall } from './request-parts.js';
 import type { ServerContext } from './context.js';
 import { asProtocolError, sendError } from './http-errors.js';
 import { sendMachineReply } from './replies.js';
-import { machineContext, transact } from './session-runner.js';
+import { OUTBOUND_TIMEOUT_MS } from './outbound.js';
+import { DEFAULT_CALL_TIMEOUT_MS } from './proof-workers.js';
+import { load, machineContext, transact } from './session-runner.js';
 
 /** The attribute requests of a condiscon as the session stores it (JSON). */
 function attributeRequestCount(cdc: JsonValue | undefined): number {
@@ -117,13 +131,82 @@ async function verify(
   return { outcome, sigs };
 }
 
-export async function handleClientPost(
+/** Verification may queue for a crypto worker and run up to its call timeout. */
+const VERIFY_CLAIM_MS = DEFAULT_CALL_TIMEOUT_MS + 10_000;
+/** The next-session call, then starting that session in the store. */
+const CHAIN_CLAIM_MS = OUTBOUND_TIMEOUT_MS + 10_000;
+/** Claims lost to dead or slow processes before the app is told to retry later. */
+const MAX_ATTEMPTS = 4;
+
+function requestDigest(endpoint: string, body: string): string {
+  return createHash('sha256').update(endpoint).update('\0').update(body).digest('base64url');
+}
+
+/** Resolves once the session's claim is no longer `claim`, or when that claim expires. */
+async function claimEnded(ctx: ServerContext, clientToken: string, claim: Claim): Promise<void> {
+  const same = (s: Session | undefined) => s?.claim?.claimant === claim.claimant;
+  let wake!: () => void;
+  const changed = new Promise<void>((resolve) => (wake = resolve));
+  const unsubscribe = await ctx.store.subscribe(clientToken, (s) => {
+    if (!same(s)) wake();
+  });
+  let timer: NodeJS.Timeout | undefined;
+  try {
+    // A change committed before the subscription was active is only seen by reading again.
+    if (!same(await ctx.store.get(clientToken))) return;
+    const expired = new Promise<void>((resolve) => (timer = setTimeout(resolve, Math.max(claim.until - ctx.clock(), 0) + 50)));
+    await Promise.race([changed, expired]);
+  } finally {
+    clearTimeout(timer);
+    await unsubscribe();
+  }
+}
+
+/** Verification, then the chained session if any: the answer to commit. */
+async function decide(
+  ctx: ServerContext,
+  request: FastifyRequest,
+  session: Session,
+  message: JsonValue,
+  claim: ClaimEvent,
+): Promise<Verdict | ClaimTransition> {
+  const verified = await verify(ctx, request, session, message);
+  if ('ok' in verified) return verified;
+  let outcome = verified.outcome;
+  let next: NextSession | undefined;
+  if (session.nextSessionUrl) {
+    // The claim must outlive the outbound call, or another process could take it over and post
+    // to the requestor a second time.
+    const { transition } = await transact(ctx, session.clientToken, (s, m) =>
+      renewClaim(s, { ...claim, lifetimeMs: CHAIN_CLAIM_MS }, m),
+    );
+    if (!transition.held) return transition;
+    next = await startNextSession(ctx, session, outcome);
+  }
+  if (next) outcome = { ...outcome, nextSession: next.requestorToken };
+  const version = parseProtocolVersion(session.protocolVersion ?? '2.8');
+  const response = serverSessionResponseToJson(
+    { proofStatus: outcome.proofStatus ?? 'VALID', sigs: verified.sigs, nextSession: next?.qr as SessionPointer | undefined },
+    version,
+    session.action,
+  );
+  return { ok: true, outcome, response: response as JsonValue, next: next?.qr };
+}
+
+/** Another process had the request: wait for `busy` to end, if given, then try again. */
+interface Retry {
+  retry: true;
+  busy?: Claim;
+}
+
+/** One attempt: claim, verify, commit. */
+async function attempt(
   ctx: ServerContext,
   request: FastifyRequest,
   reply: FastifyReply,
   session: Session,
   endpoint: '/proofs' | '/commitments',
-): Promise<FastifyReply> {
+): Promise<FastifyReply | Retry> {
   const call = clientCall(request, endpoint);
   const refused = precheckClientPost(session, call, machineContext(ctx));
   if (refused) return sendMachineReply(reply, refused.reply, true);
@@ -131,30 +214,63 @@ export async function handleClientPost(
     throw new ProtocolError('INVALID_REQUEST', `${endpoint.slice(1)} not expected in a ${session.action} session`);
   }
   const message = parseMessage(call.message, session);
-  const verified = await verify(ctx, request, session, message);
-  let verdict: Verdict;
-  if ('ok' in verified) {
-    verdict = verified;
-  } else {
-    let outcome = verified.outcome;
-    let next: NextSession | undefined;
+  const ct = session.clientToken;
+  const claim: ClaimEvent = {
+    ...call,
+    claimant: randomAlphanumeric(TOKEN_LENGTH),
+    request: requestDigest(endpoint, call.message),
+    lifetimeMs: VERIFY_CLAIM_MS,
+  };
+  const claimed = (await transact(ctx, ct, (s, m) => claimClientPost(s, claim, m))).transition;
+  if (claimed.retry) return { retry: true, ...claimed.retry };
+  if (!claimed.held) return sendMachineReply(reply, claimed.reply, true);
+
+  let settled = false;
+  try {
+    let decided: Verdict | ClaimTransition;
     try {
-      if (session.nextSessionUrl) next = await startNextSession(ctx, session, outcome);
-      if (next) outcome = { ...outcome, nextSession: next.requestorToken };
-      const version = parseProtocolVersion(session.protocolVersion ?? '2.8');
-      const response = serverSessionResponseToJson(
-        { proofStatus: outcome.proofStatus ?? 'VALID', sigs: verified.sigs, nextSession: next?.qr as SessionPointer | undefined },
-        version,
-        session.action,
-      );
-      verdict = { ok: true, outcome, response: response as JsonValue, next: next?.qr };
+      decided = await decide(ctx, request, session, message, claim);
     } catch (err) {
-      return sendError(reply, asProtocolError(err));
+      if (err instanceof ProtocolError && err.type === 'NEXT_SESSION') return sendError(reply, err);
+      throw err;
+    }
+    if ('held' in decided) {
+      if (decided.retry) return { retry: true, ...decided.retry };
+      settled = true;
+      return sendMachineReply(reply, decided.reply, true);
+    }
+    const verdict = decided;
+    const committed = (
+      await transact(ctx, ct, (s, m) => commitClientPost(s, { ...call, nonce: session.nonce, claimant: claim.claimant, verdict }, m))
+    ).transition;
+    settled = true;
+    if (committed.retry) return { retry: true, ...committed.retry };
+    return sendMachineReply(reply, committed.reply, true);
+  } finally {
+    // Failed without ending the session (NEXT_SESSION, capacity, the store): let the next try in.
+    if (!settled) {
+      await transact(ctx, ct, (s, m) => releaseClaim(s, claim, m)).catch((err: unknown) => {
+        request.log.warn({ err: { name: (err as Error)?.name } }, 'could not release the claim on a POST');
+      });
     }
   }
+}
 
-  const { transition } = await transact(ctx, session.clientToken, (s, m) =>
-    commitClientPost(s, { ...call, nonce: session.nonce, verdict }, m),
-  );
-  return sendMachineReply(reply, transition.reply, true);
+export async function handleClientPost(
+  ctx: ServerContext,
+  request: FastifyRequest,
+  reply: FastifyReply,
+  session: Session,
+  endpoint: '/proofs' | '/commitments',
+): Promise<FastifyReply> {
+  let current = session;
+  for (let n = 1; ; n++) {
+    const outcome = await attempt(ctx, request, reply, current, endpoint);
+    if (!('retry' in outcome)) return outcome;
+    if (n === MAX_ATTEMPTS) throw new ProtocolError('TOO_MANY_REQUESTS', 'session busy, try again');
+    // Another process handles this very request: its answer lands in the replay cache, where
+    // the next attempt finds it like any retry would.
+    if (outcome.busy) await claimEnded(ctx, current.clientToken, outcome.busy);
+    current = await load(ctx, current.clientToken);
+  }
 }

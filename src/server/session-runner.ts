@@ -11,8 +11,8 @@ import { post, resultBody } from './outbound.js';
 /** A write keeps the record at least this long, so a just-noticed TIMEOUT is still readable. */
 const MIN_TTL_MS = 1000;
 
-export interface Committed {
-  transition: Transition;
+export interface Committed<T extends Transition = Transition> {
+  transition: T;
   /** The session after the step (as written, or as read when nothing changed). */
   session: Session;
 }
@@ -21,21 +21,22 @@ export function machineContext(ctx: ServerContext): MachineContext {
   return { now: ctx.clock(), lifetimes: ctx.lifetimes };
 }
 
-export async function transact(
+export async function transact<T extends Transition>(
   ctx: ServerContext,
   clientToken: string,
-  step: (session: Session, mctx: MachineContext) => Transition,
-): Promise<Committed> {
+  step: (session: Session, mctx: MachineContext) => T,
+): Promise<Committed<T>> {
   const mctx = machineContext(ctx);
-  let committed: Committed;
+  let committed: Committed<T>;
   try {
-    committed = await ctx.store.update(clientToken, (current) => {
+    committed = await ctx.store.update<Committed<T>>(clientToken, (current) => {
       const transition = step(current, mctx);
       const session = transition.session ?? current;
       if (!transition.session) return { result: { transition, session } };
       const ttlMs = Math.max(retention(session, ctx.lifetimes, mctx.now), MIN_TTL_MS);
-      // A finished session's result and its exactly-once effects must survive a Redis failover.
-      const durable = transition.effects.some((e) => e.kind === 'finished');
+      // A finished session's result and its exactly-once effects must survive a Redis failover,
+      // and so must a claim, or a second process could claim the same POST after the failover.
+      const durable = transition.durable === true || transition.effects.some((e) => e.kind === 'finished');
       return { value: session, ttlMs, durable, result: { transition, session } };
     });
   } catch (err) {
@@ -43,7 +44,7 @@ export async function transact(
     // The session did finish (every process now sees it so): telling the client it failed would
     // be false, and a retry would only meet the replay cache. Carry on, and say so in the log.
     ctx.log.warn({ reason: err.message }, 'session change committed but not acknowledged by enough Redis replicas');
-    committed = err.result as Committed;
+    committed = err.result as Committed<T>;
   }
   for (const effect of committed.transition.effects) {
     if (effect.kind === 'finished') onFinished(ctx, effect.session);

@@ -7,6 +7,7 @@ import { sameSecret } from './tokens.js';
 import { isOverdue, deadline, type Lifetimes } from './lifetimes.js';
 import {
   isFinal,
+  type Claim,
   type Failure,
   type JsonValue,
   type Qr,
@@ -46,6 +47,8 @@ export interface Transition {
   session?: Session;
   reply: Reply;
   effects: Effect[];
+  /** The write guards work outside the store (a claim), so it must survive a failover too. */
+  durable?: boolean;
 }
 
 /** A client request as the replay cache sees it. */
@@ -85,6 +88,8 @@ class Draft {
     this.current = { ...this.current, ...patch };
     this.changed = true;
     if (!isFinal(previous) && isFinal(this.current.status)) this.finished = true;
+    // A finished session has no POST left to handle: a claim on it would only linger.
+    if (isFinal(this.current.status) && this.current.claim) this.current = { ...this.current, claim: undefined };
   }
   done(reply: Reply): Transition {
     if (!this.changed) return { reply, effects: [] };
@@ -247,33 +252,99 @@ export type Verdict =
     }
   | { ok: false; failure: Failure; cancels: boolean };
 
+/** A transition of the claim on the app's POST; `reply` is the answer only when neither held nor retried. */
+export interface ClaimTransition extends Transition {
+  /** This attempt holds the claim (now or still) and may go on. */
+  held: boolean;
+  /**
+   * This attempt does not hold the claim but the session still waits for this request: wait
+   * for `busy` (another process's live claim on the same request) to end, if given, then retry.
+   */
+  retry?: { busy?: Claim };
+}
+
+export interface ClaimEvent extends ClientCall {
+  /** Random id of this attempt. */
+  claimant: string;
+  /** Digest of endpoint and body (see Claim.request). */
+  request: string;
+  /** How long the claim lives, from `now`. */
+  lifetimeMs: number;
+}
+
+const isLive = (claim: Claim | undefined, now: number): claim is Claim => claim !== undefined && now < claim.until;
+const holds = (s: Session, claimant: string): boolean => s.claim?.claimant === claimant;
+
+/** Another attempt's claim: the same request waits for it, any other request is unexpected. */
+function claimedByOther(draft: Draft, claim: Claim, request: string): ClaimTransition {
+  if (claim.request === request) return { ...draft.done(ok(202)), held: false, retry: { busy: claim } };
+  return { ...draft.done(fail('UNEXPECTED_REQUEST', 'Session is already handling another request')), held: false };
+}
+
+/**
+ * Claims the app's POST before any cryptography (§5.4): the first attempt on a CONNECTED session
+ * without a live claim gets it; an identical request meanwhile waits for the claimant's answer.
+ * A claim past its `until` belongs to a claimant presumed dead and is taken over.
+ */
+export function claimClientPost(session: Session, event: ClaimEvent, ctx: MachineContext): ClaimTransition {
+  const draft = new Draft(session);
+  expire(draft, ctx);
+  const refused = clientGuard(draft.session, event, ctx.now);
+  if (refused) return { ...draft.done(refused), held: false };
+  const current = draft.session.claim;
+  if (isLive(current, ctx.now) && current.claimant !== event.claimant) return claimedByOther(draft, current, event.request);
+  draft.set({ claim: { claimant: event.claimant, until: ctx.now + event.lifetimeMs, request: event.request } });
+  return { ...draft.done(ok(202)), held: true, durable: true };
+}
+
+/**
+ * Extends a held claim before a slow step (the next-session call), so it outlives that step's own
+ * deadline. A claim lost meanwhile (taken over after its `until`) is not renewed.
+ */
+export function renewClaim(session: Session, event: ClaimEvent, ctx: MachineContext): ClaimTransition {
+  return claimClientPost(session, event, ctx);
+}
+
+/** Gives up a held claim without an answer (the attempt failed but the session goes on). */
+export function releaseClaim(session: Session, event: { claimant: string }, ctx: MachineContext): Transition {
+  const draft = new Draft(session);
+  if (holds(draft.session, event.claimant)) draft.set({ claim: undefined });
+  return draft.done(ok(200));
+}
+
 export interface ClientPostEvent extends ClientCall {
   /** The nonce the proofs were verified against. */
   nonce: string;
+  /** The attempt that claimed the request; only its answer may be committed. */
+  claimant: string;
   verdict: Verdict;
 }
 
 /**
- * Commits the verified answer to POST /proofs or /commitments (§5.4). If the session moved on
- * meanwhile (another process committed, a cancel, a timeout), the answer is what a retry or an
- * unexpected request would get; a concurrent identical POST gets the winner's answer from the
- * replay cache.
+ * Commits the verified answer to POST /proofs or /commitments (§5.4), if the claim still stands.
+ * If the session moved on meanwhile (a cancel, a timeout), the answer is what a retry or an
+ * unexpected request would get; a lost claim means another attempt answers, so retry.
  */
-export function commitClientPost(session: Session, event: ClientPostEvent, ctx: MachineContext): Transition {
+export function commitClientPost(session: Session, event: ClientPostEvent, ctx: MachineContext): ClaimTransition {
   const draft = new Draft(session);
   expire(draft, ctx);
   const refused = clientGuard(draft.session, event, ctx.now);
-  if (refused) return draft.done(refused);
+  if (refused) return { ...draft.done(refused), held: false };
   if (draft.session.nonce !== event.nonce) {
-    return draft.done(fail('UNEXPECTED_REQUEST', 'Session not yet started or already finished'));
+    return { ...draft.done(fail('UNEXPECTED_REQUEST', 'Session not yet started or already finished')), held: false };
   }
+  if (!holds(draft.session, event.claimant)) {
+    const other = draft.session.claim;
+    return { ...draft.done(ok(202)), held: false, retry: { busy: isLive(other, ctx.now) ? other : undefined } };
+  }
+  draft.set({ claim: undefined });
   const verdict = event.verdict;
   if (!verdict.ok) {
-    if (!verdict.cancels) return draft.done({ kind: 'fail', failure: verdict.failure });
-    return draft.done(cancelWith(draft, ctx, verdict.failure));
+    if (!verdict.cancels) return { ...draft.done({ kind: 'fail', failure: verdict.failure }), held: true };
+    return { ...draft.done(cancelWith(draft, ctx, verdict.failure)), held: true };
   }
   draft.set({ status: 'DONE', lastActive: ctx.now, outcome: verdict.outcome, next: verdict.next });
-  return draft.done(remember(draft, event, ok(200, JSON.stringify(verdict.response))));
+  return { ...draft.done(remember(draft, event, ok(200, JSON.stringify(verdict.response)))), held: true };
 }
 
 /** DELETE by requestor, app or frontend: unfinished sessions become CANCELLED (§3.3). */

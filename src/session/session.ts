@@ -64,6 +64,19 @@ export interface SessionOutcome {
   nextSession?: string;
 }
 
+/**
+ * One process's hold on the app's POST of proofs or commitments, so across processes only one
+ * verifies it, posts to the next-session URL and commits; the others wait for its answer.
+ */
+export interface Claim {
+  /** Random id of the attempt holding the claim. */
+  claimant: string;
+  /** Milliseconds since the epoch; past it the claimant is presumed dead and the claim may be taken over. */
+  until: number;
+  /** Digest of the claimed request (endpoint and body): only that request waits for its answer. */
+  request: string;
+}
+
 // Structurally a StoredSession (src/store/store.ts): the store keys it by these two tokens.
 export interface Session {
   clientToken: string;
@@ -100,4 +113,6 @@ export interface Session {
   implicitDisclosure?: JsonValue[];
   /** Pointer of the chained session, for the frontend and the app. */
   next?: Qr;
+  /** Set while a process handles the app's POST (CONNECTED sessions only). */
+  claim?: Claim;
 }

@@ -1,13 +1,17 @@
 import { describe, expect, it } from 'vitest';
 import {
   cancel,
+  claimClientPost,
   commitClientPost,
   completePairing,
   connect,
   getRequest,
   precheckClientPost,
+  releaseClaim,
+  renewClaim,
   setFrontendOptions,
   touch,
+  type ClaimEvent,
   type ConnectEvent,
   type MachineContext,
 } from '../../src/session/machine.js';
@@ -138,6 +142,15 @@ describe('posting proofs', () => {
     outcome: { proofStatus: 'VALID' as const, disclosed: [] },
     response: { proofStatus: 'VALID' },
   };
+  const claimEvent = (claimant: string, patch: Partial<ClaimEvent> = {}): ClaimEvent => ({
+    ...call,
+    claimant,
+    request: 'digest-of-proofs',
+    lifetimeMs: 30_000,
+    ...patch,
+  });
+  /** A connected session whose POST `claimant` claimed at 2 s. */
+  const claimedBy = (claimant: string, s = connected()): Session => claimClientPost(s, claimEvent(claimant), at(2000)).session!;
 
   it('is refused before connecting and passes the precheck once connected', () => {
     expect(precheckClientPost(makeSession(), call, at(0))?.reply).toEqual({
@@ -148,43 +161,144 @@ describe('posting proofs', () => {
   });
 
   it('commits DONE once; an identical retry gets the same answer, a different body does not', () => {
-    const s = connected();
-    const t = commitClientPost(s, { ...call, nonce: s.nonce, verdict }, at(2000));
+    const s = claimedBy('A');
+    const t = commitClientPost(s, { ...call, nonce: s.nonce, claimant: 'A', verdict }, at(2000));
+    expect(t.held).toBe(true);
     expect(t.session!.status).toBe('DONE');
     expect(t.session!.outcome.proofStatus).toBe('VALID');
+    expect(t.session!.claim).toBeUndefined();
     expect(t.effects.map((e) => e.kind)).toEqual(['finished']);
     expect(t.reply).toEqual({ kind: 'ok', status: 200, body: '{"proofStatus":"VALID"}' });
     // A second process that verified the same body concurrently sees the winner's answer.
-    const loser = commitClientPost(t.session!, { ...call, nonce: s.nonce, verdict }, at(2500));
+    const loser = commitClientPost(t.session!, { ...call, nonce: s.nonce, claimant: 'B', verdict }, at(2500));
     expect(loser.reply).toEqual(t.reply);
     expect(loser.session).toBeUndefined();
     expect(loser.effects).toEqual([]);
-    const other = commitClientPost(t.session!, { ...call, message: '{}', nonce: s.nonce, verdict }, at(2500));
+    const other = commitClientPost(t.session!, { ...call, message: '{}', nonce: s.nonce, claimant: 'B', verdict }, at(2500));
     expect(other.reply.kind).toBe('fail');
     // Another Authorization never gets the stored answer.
-    const stranger = commitClientPost(t.session!, { ...call, authorization: 'x', nonce: s.nonce, verdict }, at(2500));
+    const stranger = commitClientPost(t.session!, { ...call, authorization: 'x', nonce: s.nonce, claimant: 'B', verdict }, at(2500));
     expect(stranger.reply.kind).toBe('fail');
   });
 
   it('does not commit proofs verified against another nonce', () => {
-    const s = connected();
-    const t = commitClientPost(s, { ...call, nonce: 'AQ==', verdict }, at(2000));
+    const s = claimedBy('A');
+    const t = commitClientPost(s, { ...call, nonce: 'AQ==', claimant: 'A', verdict }, at(2000));
     expect(t.session).toBeUndefined();
     expect(t.reply.kind).toBe('fail');
   });
 
-  it('cancels on a cancelling failure and leaves the session alone on another', () => {
-    const s = connected();
+  it('cancels on a cancelling failure and only drops the claim on another', () => {
+    const s = claimedBy('A');
     const failure = { type: 'UNKNOWN_PUBLIC_KEY' as const };
-    const t = commitClientPost(s, { ...call, nonce: s.nonce, verdict: { ok: false, failure, cancels: true } }, at(2000));
+    const t = commitClientPost(s, { ...call, nonce: s.nonce, claimant: 'A', verdict: { ok: false, failure, cancels: true } }, at(2000));
     expect(t.session!.status).toBe('CANCELLED');
     expect(t.session!.outcome).toEqual({ error: failure });
+    expect(t.session!.claim).toBeUndefined();
     const n = commitClientPost(
       s,
-      { ...call, nonce: s.nonce, verdict: { ok: false, failure: { type: 'NEXT_SESSION' }, cancels: false } },
+      { ...call, nonce: s.nonce, claimant: 'A', verdict: { ok: false, failure: { type: 'NEXT_SESSION' }, cancels: false } },
       at(2000),
     );
-    expect(n.session).toBeUndefined();
+    expect(n.reply).toEqual({ kind: 'fail', failure: { type: 'NEXT_SESSION' } });
+    expect(n.session).toEqual({ ...s, claim: undefined });
+  });
+});
+
+describe('claiming the app\'s POST', () => {
+  const call = { endpoint: '/proofs', message: '{"proofs":[]}', authorization: 'APPauth' };
+  const verdict = { ok: true as const, outcome: { proofStatus: 'VALID' as const }, response: { proofStatus: 'VALID' } };
+  const claimEvent = (claimant: string, patch: Partial<ClaimEvent> = {}): ClaimEvent => ({
+    ...call,
+    claimant,
+    request: 'digest-of-proofs',
+    lifetimeMs: 30_000,
+    ...patch,
+  });
+
+  it('records claimant, deadline and request digest on a connected session, and nothing else', () => {
+    const s = connected();
+    const t = claimClientPost(s, claimEvent('A'), at(2000));
+    expect(t.held).toBe(true);
+    expect(t.retry).toBeUndefined();
+    expect(t.session).toEqual({ ...s, claim: { claimant: 'A', until: T0 + 32_000, request: 'digest-of-proofs' } });
+    expect(t.effects).toEqual([]);
+    // Lost in a failover, the claim would let a second process start the same work.
+    expect(t.durable).toBe(true);
+  });
+
+  it('refuses like the protocol before connecting, and with the wrong Authorization', () => {
+    const early = claimClientPost(makeSession(), claimEvent('A'), at(0));
+    expect(early.held).toBe(false);
+    expect(early.session).toBeUndefined();
+    expect(early.reply).toMatchObject({ kind: 'fail', failure: { type: 'UNEXPECTED_REQUEST' } });
+    const stranger = claimClientPost(connected(), claimEvent('A', { authorization: 'x' }), at(2000));
+    expect(stranger.reply).toEqual({ kind: 'fail', failure: { type: 'UNAUTHORIZED' } });
+    expect(stranger.session).toBeUndefined();
+  });
+
+  it('makes the same request wait for a live claim and refuses a different one, changing nothing', () => {
+    const s = claimClientPost(connected(), claimEvent('A'), at(2000)).session!;
+    const same = claimClientPost(s, claimEvent('B'), at(31_999));
+    expect(same.held).toBe(false);
+    expect(same.retry).toEqual({ busy: s.claim });
+    expect(same.session).toBeUndefined();
+    const different = claimClientPost(s, claimEvent('B', { message: '{}', request: 'other-digest' }), at(3000));
+    expect(different.held).toBe(false);
+    expect(different.retry).toBeUndefined();
+    expect(different.reply).toEqual({
+      kind: 'fail',
+      failure: { type: 'UNEXPECTED_REQUEST', message: 'Session is already handling another request' },
+    });
+    expect(different.session).toBeUndefined();
+  });
+
+  it('lets the next attempt take over a claim past its deadline; the old claimant cannot commit', () => {
+    const s = claimClientPost(connected(), claimEvent('A'), at(2000)).session!;
+    const taken = claimClientPost(s, claimEvent('B'), at(32_000));
+    expect(taken.held).toBe(true);
+    expect(taken.session!.claim).toEqual({ claimant: 'B', until: T0 + 62_000, request: 'digest-of-proofs' });
+    const late = commitClientPost(taken.session!, { ...call, nonce: s.nonce, claimant: 'A', verdict }, at(33_000));
+    expect(late.held).toBe(false);
+    expect(late.session).toBeUndefined();
+    expect(late.retry).toEqual({ busy: taken.session!.claim });
+    // The claimant that crashed is gone and nobody holds the request: the late one retries from scratch.
+    const orphan = commitClientPost(taken.session!, { ...call, nonce: s.nonce, claimant: 'A', verdict }, at(62_000));
+    expect(orphan.retry).toEqual({ busy: undefined });
+    // The new claimant commits, and its answer is what everyone else then replays.
+    const done = commitClientPost(taken.session!, { ...call, nonce: s.nonce, claimant: 'B', verdict }, at(33_000));
+    expect(done.session!.status).toBe('DONE');
+    expect(claimClientPost(done.session!, claimEvent('A'), at(34_000)).reply).toEqual(done.reply);
+  });
+
+  it('renews only a claim still held or free, extending it from now', () => {
+    const s = claimClientPost(connected(), claimEvent('A'), at(2000)).session!;
+    const renewed = renewClaim(s, claimEvent('A', { lifetimeMs: 40_000 }), at(10_000));
+    expect(renewed.held).toBe(true);
+    expect(renewed.session!.claim!.until).toBe(T0 + 50_000);
+    const stolen = renewClaim(s, claimEvent('B'), at(10_000));
+    expect(stolen.held).toBe(false);
+    expect(stolen.retry).toEqual({ busy: s.claim });
+  });
+
+  it('releases only its own claim, so a failed attempt lets the next one in', () => {
+    const s = claimClientPost(connected(), claimEvent('A'), at(2000)).session!;
+    expect(releaseClaim(s, { claimant: 'B' }, at(3000)).session).toBeUndefined();
+    const released = releaseClaim(s, { claimant: 'A' }, at(3000)).session!;
+    expect(released.claim).toBeUndefined();
+    expect(released.status).toBe('CONNECTED');
+    expect(claimClientPost(released, claimEvent('B'), at(3000)).held).toBe(true);
+  });
+
+  it('drops the claim when the session ends otherwise (cancel, timeout)', () => {
+    const s = claimClientPost(connected(), claimEvent('A'), at(2000)).session!;
+    expect(cancel(s, at(3000)).session!.claim).toBeUndefined();
+    const expired = touch(s, at(1000 + 15 * 60_000)).session!;
+    expect(expired.status).toBe('TIMEOUT');
+    expect(expired.claim).toBeUndefined();
+    const late = commitClientPost(expired, { ...call, nonce: s.nonce, claimant: 'A', verdict }, at(1000 + 15 * 60_000));
+    expect(late.held).toBe(false);
+    expect(late.reply.kind).toBe('fail');
   });
 });
 

@@ -1,6 +1,6 @@
-// --redis-wait-replicas: the write that finishes a session (DONE, CANCELLED) waits for replica
-// acknowledgement; when too few replicas acknowledge, the session is still finished for everyone,
-// the client still gets its answer, and the process logs a warning.
+// --redis-wait-replicas: the write that finishes a session (DONE, CANCELLED), and the claim on the
+// app's POST, wait for replica acknowledgement; when too few replicas acknowledge, the session is
+// still finished for everyone, the client still gets its answer, and the process logs a warning.
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -84,13 +84,13 @@ describe('durable writes of finished sessions', () => {
     expect(out).toMatchObject({ status: 'DONE', proofStatus: 'VALID' });
     expect(out.issued).toHaveLength(1);
     expect((await getJson(`${servers[0].base}/session/${pkg.token}/result`)).body).toMatchObject({ status: 'DONE' });
-    // Only the finishing write waited (CONNECTED did not): one warning.
-    expect(warnings(short)).toBe(1);
+    // The claim on the commitments and the finishing write waited (CONNECTED did not): two warnings.
+    expect(warnings(short)).toBe(2);
 
     const cancelled = await startSession(short.base, issuance('cancelled'));
     const res = await fetch(`${short.base}/session/${cancelled.token}`, { method: 'DELETE' });
     expect(res.status).toBe(200);
     expect((await getJson(`${short.base}/session/${cancelled.token}/status`)).body).toBe('CANCELLED');
-    expect(warnings(short)).toBe(2);
+    expect(warnings(short)).toBe(3);
   });
 });

@@ -11,6 +11,7 @@ import { IrmaClient } from '../../src/client/client.js';
 import type { FetchFn } from '../../src/client/transport.js';
 import { loadSchemes } from '../../src/scheme/loader.js';
 import type { SchemeRegistry } from '../../src/scheme/types.js';
+import { endpoint } from '../server/live.js';
 import { startProxy, type RoundRobinProxy } from '../support/proxy.js';
 import { makeCertificates, startRedis, stopAll, type RedisProcess, type TlsFiles } from '../support/redis.js';
 import { REFERENCE_SCHEMES } from '../support/reference.js';
@@ -165,6 +166,27 @@ describe('three processes behind a round-robin proxy', () => {
   });
 });
 
+/** Waits for `n` published writes, then a little longer for any extra; they must be versions 2..n+1. */
+async function expectWrites(events: string[], n: number): Promise<void> {
+  const deadline = Date.now() + 5000;
+  while (events.length < n && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+  await new Promise((r) => setTimeout(r, 100));
+  expect(events.map((e) => Number(e.slice(0, e.indexOf(':'))))).toEqual(Array.from({ length: n }, (_, i) => i + 2));
+}
+
+/** Records the session's published writes (the store's change channel) while `run` goes. */
+async function withWrites<T>(ct: string, run: (events: string[]) => Promise<T>): Promise<T> {
+  const events: string[] = [];
+  const sub = raw.duplicate();
+  await sub.connect();
+  await sub.subscribe(`irma:{${ct.slice(0, 4)}}:events:${ct}`, (m) => events.push(m));
+  try {
+    return await run(events);
+  } finally {
+    await sub.quit();
+  }
+}
+
 describe('the same proofs at three processes at the same moment', () => {
   /** Sends a POST of proofs/commitments to every process at once; hands the client the first 200. */
   function fanOut(answers: Array<Array<{ status: number; body: string }>>): FetchFn {
@@ -195,12 +217,7 @@ describe('the same proofs at three processes at the same moment', () => {
       const pkg = await startSession(proxy.url, request);
       tokens.push(pkg.token);
       const ct = clientTokenOf(pkg);
-      const channel = `irma:{${ct.slice(0, 4)}}:events:${ct}`;
-      const events: string[] = [];
-      const sub = raw.duplicate();
-      await sub.connect();
-      await sub.subscribe(channel, (m) => events.push(m));
-      try {
+      await withWrites(ct, async (events) => {
         const answers: Array<Array<{ status: number; body: string }>> = [];
         const out = await newClient(fanOut(answers)).runSession(pkg.sessionPtr);
         expect(out.status).toBe('DONE');
@@ -212,16 +229,11 @@ describe('the same proofs at three processes at the same moment', () => {
         expect(new Set(answers[0].map((a) => a.body)).size).toBe(1);
         if (issuing) expect(JSON.parse(answers[0][0].body).sigs).toHaveLength(1);
 
-        // One CONNECTED write and one DONE write, nothing else: exactly one transition to DONE.
-        const deadline = Date.now() + 5000;
-        while (events.length < 2 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
-        await new Promise((r) => setTimeout(r, 100));
-        expect(events.map((e) => Number(e.slice(0, e.indexOf(':'))))).toEqual([2, 3]);
-        const stored = await storedValue(ct);
-        expect(stored!.startsWith('3:')).toBe(true);
-      } finally {
-        await sub.quit();
-      }
+        // The CONNECTED write, one claim of the proofs and one DONE write, nothing else: the
+        // processes that lost the claim wrote nothing, and exactly one attempt reached DONE.
+        await expectWrites(events, 3);
+        expect((await storedValue(ct))!.startsWith('4:')).toBe(true);
+      });
     }
     await callbacks.waitFor(before + rounds);
     // Give a duplicate callback the time to show up, if any process were to send one.
@@ -231,6 +243,40 @@ describe('the same proofs at three processes at the same moment', () => {
     expect(mine.map((c) => c.token).sort()).toEqual([...tokens].sort());
     expect(mine.every((c) => c.status === 'DONE' && c.proofStatus === 'VALID')).toBe(true);
   }, 120_000);
+
+  it('posts once to the next-session URL per round of a chained session, and starts one next session', async () => {
+    const rounds = 4;
+    // The requestor's next-session handler: slow enough that every process is mid-request.
+    const next = await endpoint((_r, res) => {
+      setTimeout(() => res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify(disclosure([`${FULLNAME}.familyname`]))), 100);
+    });
+    try {
+      for (let round = 0; round < rounds; round++) {
+        const pkg = await startSession(proxy.url, { nextSession: { url: next.url }, request: disclosure([`${FULLNAME}.firstname`]) });
+        await withWrites(clientTokenOf(pkg), async (events) => {
+          const answers: Array<Array<{ status: number; body: string }>> = [];
+          const out = await newClient(fanOut(answers)).runSession(pkg.sessionPtr);
+          expect(out).toMatchObject({ status: 'DONE', next: { status: 'DONE', proofStatus: 'VALID' } });
+          expect(next.received).toHaveLength(round + 1);
+          // The first session and the chained one, each answered alike by all three processes.
+          expect(answers).toHaveLength(2);
+          for (const a of answers) {
+            expect(a.map((x) => x.status)).toEqual([200, 200, 200]);
+            expect(new Set(a.map((x) => x.body)).size).toBe(1);
+          }
+          expect(JSON.parse(answers[0][0].body).nextSession).toEqual(out.nextSession);
+          // CONNECTED, the claim, its renewal before the next-session call, DONE.
+          await expectWrites(events, 4);
+        });
+        const result = await getJson(`${proxy.url}/session/${pkg.token}/result`);
+        expect(result.body.nextSession).toMatch(/^[a-zA-Z0-9]{20}$/);
+      }
+      await new Promise((r) => setTimeout(r, 200));
+      expect(next.received).toHaveLength(rounds);
+    } finally {
+      await next.close();
+    }
+  }, 60_000);
 });
 
 /** A fetch that holds the POST of proofs/commitments until `gate` opens: a client mid-session. */

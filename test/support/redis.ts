@@ -293,6 +293,21 @@ export async function startCluster(password: string, masters = 3, replicasPerMas
   };
 }
 
+/**
+ * Resolves once at least `count` online replicas of `primary` acknowledged every write it had
+ * taken when called: replication is asynchronous, so a test that kills a master first makes
+ * sure what it wants to survive is on a replica (replicas acknowledge about once a second).
+ */
+export async function replicated(primary: RedisProcess, password: string, count: number, timeoutMs = 10_000): Promise<void> {
+  const info = () => primary.cli(['INFO', 'replication'], { password });
+  const target = Number(/^master_repl_offset:(\d+)/m.exec(await info())?.[1]);
+  if (!Number.isSafeInteger(target)) throw new Error(`port ${primary.port} reports no replication offset`);
+  await waitFor(async () => {
+    const acked = [...(await info()).matchAll(/^slave\d+:.*state=online,offset=(\d+)/gm)].filter((m) => Number(m[1]) >= target);
+    return acked.length >= count;
+  }, timeoutMs);
+}
+
 export async function waitFor(check: () => Promise<boolean>, timeoutMs = 15_000): Promise<void> {
   const end = Date.now() + timeoutMs;
   for (;;) {

@@ -167,6 +167,43 @@ export async function getJson(url: string, headers: Record<string, string> = {})
   return { status: res.status, body };
 }
 
+/** Polls a session's requestor status at `base` until it is `status` (bounded). */
+export async function waitForStatus(base: string, token: string, status: string, timeoutMs = 15_000): Promise<void> {
+  const end = Date.now() + timeoutMs;
+  let last: unknown;
+  for (;;) {
+    try {
+      last = (await getJson(`${base}/session/${token}/status`)).body;
+      if (last === status) return;
+    } catch (err) {
+      last = err;
+    }
+    if (Date.now() > end) throw new Error(`session ${token} at ${base} did not reach ${status} (last: ${JSON.stringify(String(last))})`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
+
+/** `promise`, or a failure naming `what` once `timeoutMs` passed: a bounded wait on a stream or a client. */
+export async function within<T>(promise: Promise<T>, timeoutMs: number, what: string): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`${what}: nothing within ${timeoutMs} ms`)), timeoutMs);
+  });
+  try {
+    return await Promise.race([promise, late]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+/** A fetch that holds every POST of proofs or commitments until `gate` opens: an app mid-session. */
+export function holdingProofs(gate: Promise<void>): typeof fetch {
+  return async (input, init) => {
+    if (init?.method === 'POST' && /\/(proofs|commitments)$/.test(String(input))) await gate;
+    return fetch(input, init);
+  };
+}
+
 export interface EventStream {
   /** Resolves once the server confirmed the subscription (`event: open`). */
   opened: Promise<void>;
