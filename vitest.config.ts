@@ -7,5 +7,6 @@ export default defineConfig({
     hookTimeout: 120_000,
     // Crypto-heavy suites each take a core; two cores on CI machines.
     pool: 'forks',
+    reporters: ['default', './test/support/summary-reporter.ts'],
   },
 });
