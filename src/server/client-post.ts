@@ -193,6 +193,12 @@ async function decide(
   return { ok: true, outcome, response: response as JsonValue, next: next?.qr };
 }
 
+/**
+ * An attempt's answer has been sent. (Not the reply itself: a FastifyReply is thenable, so an
+ * async function returning it resolves to undefined once the response is out.)
+ */
+const SENT = 'sent';
+
 /** Another process had the request: wait for `busy` to end, if given, then try again. */
 interface Retry {
   retry: true;
@@ -206,10 +212,13 @@ async function attempt(
   reply: FastifyReply,
   session: Session,
   endpoint: '/proofs' | '/commitments',
-): Promise<FastifyReply | Retry> {
+): Promise<typeof SENT | Retry> {
   const call = clientCall(request, endpoint);
   const refused = precheckClientPost(session, call, machineContext(ctx));
-  if (refused) return sendMachineReply(reply, refused.reply, true);
+  if (refused) {
+    sendMachineReply(reply, refused.reply, true);
+    return SENT;
+  }
   if ((endpoint === '/commitments') !== (session.action === 'issuing')) {
     throw new ProtocolError('INVALID_REQUEST', `${endpoint.slice(1)} not expected in a ${session.action} session`);
   }
@@ -223,7 +232,10 @@ async function attempt(
   };
   const claimed = (await transact(ctx, ct, (s, m) => claimClientPost(s, claim, m))).transition;
   if (claimed.retry) return { retry: true, ...claimed.retry };
-  if (!claimed.held) return sendMachineReply(reply, claimed.reply, true);
+  if (!claimed.held) {
+    sendMachineReply(reply, claimed.reply, true);
+    return SENT;
+  }
 
   let settled = false;
   try {
@@ -231,13 +243,17 @@ async function attempt(
     try {
       decided = await decide(ctx, request, session, message, claim);
     } catch (err) {
-      if (err instanceof ProtocolError && err.type === 'NEXT_SESSION') return sendError(reply, err);
+      if (err instanceof ProtocolError && err.type === 'NEXT_SESSION') {
+        sendError(reply, err);
+        return SENT;
+      }
       throw err;
     }
     if ('held' in decided) {
       if (decided.retry) return { retry: true, ...decided.retry };
       settled = true;
-      return sendMachineReply(reply, decided.reply, true);
+      sendMachineReply(reply, decided.reply, true);
+      return SENT;
     }
     const verdict = decided;
     const committed = (
@@ -245,7 +261,8 @@ async function attempt(
     ).transition;
     settled = true;
     if (committed.retry) return { retry: true, ...committed.retry };
-    return sendMachineReply(reply, committed.reply, true);
+    sendMachineReply(reply, committed.reply, true);
+    return SENT;
   } finally {
     // Failed without ending the session (NEXT_SESSION, capacity, the store): let the next try in.
     if (!settled) {
@@ -266,7 +283,7 @@ export async function handleClientPost(
   let current = session;
   for (let n = 1; ; n++) {
     const outcome = await attempt(ctx, request, reply, current, endpoint);
-    if (!('retry' in outcome)) return outcome;
+    if (outcome === SENT) return reply;
     if (n === MAX_ATTEMPTS) throw new ProtocolError('TOO_MANY_REQUESTS', 'session busy, try again');
     // Another process handles this very request: its answer lands in the replay cache, where
     // the next attempt finds it like any retry would.

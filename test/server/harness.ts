@@ -1,5 +1,5 @@
 // A server built around the reference schemes, an in-memory store and a clock the test moves.
-import { pino } from 'pino';
+import { pino, type Logger } from 'pino';
 import type { InjectOptions, LightMyRequestResponse } from 'fastify';
 import { loadSchemes } from '../../src/scheme/loader.js';
 import type { SchemeRegistry } from '../../src/scheme/types.js';
@@ -54,7 +54,7 @@ export interface Harness {
 
 export async function makeHarness(
   patch: Partial<ServerOptions> = {},
-  shared?: { store?: SessionStore<Session>; clock?: { now: number }; checker?: ScriptedChecker },
+  shared?: { store?: SessionStore<Session>; clock?: { now: number }; checker?: ScriptedChecker; logger?: Logger },
 ): Promise<Harness> {
   const clock = shared?.clock ?? { now: START };
   const store = shared?.store ?? new MemoryStore<Session>({ now: () => clock.now });
@@ -70,7 +70,7 @@ export async function makeHarness(
     store,
     clock: () => clock.now,
     checker,
-    logger: pino({ level: 'silent' }),
+    logger: shared?.logger ?? pino({ level: 'silent' }),
   });
   return {
     server,

@@ -350,3 +350,24 @@ describe('hostile requestor bodies', () => {
     expect(({} as Record<string, unknown>).polluted).toBeUndefined();
   });
 });
+
+describe('a successful POST of proofs', () => {
+  it('logs no error after answering', async () => {
+    const { pino } = await import('pino');
+    const lines: string[] = [];
+    const logger = pino({ level: 'info' }, { write: (line: string) => void lines.push(line) });
+    h = await makeHarness({}, { logger });
+    const s = await startSession(h);
+    await connectApp(h, s.ct);
+    const res = await h.inject({
+      method: 'POST',
+      url: `/irma/session/${s.ct}/proofs`,
+      headers: { ...APP_HEADERS, 'content-type': 'application/json' },
+      payload: '{"proofs":[],"indices":[]}',
+    });
+    expect(res.json()).toEqual({ proofStatus: 'VALID' });
+    await new Promise((r) => setTimeout(r, 50));
+    const errors = lines.map((l) => JSON.parse(l) as { level: number; msg: string }).filter((l) => l.level >= 50);
+    expect(errors).toEqual([]);
+  });
+});
