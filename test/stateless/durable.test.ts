@@ -12,6 +12,7 @@ import type { SchemeRegistry } from '../../src/scheme/types.js';
 import { startRedis, stopAll, waitFor, type RedisProcess } from '../support/redis.js';
 import { REFERENCE_SCHEMES } from '../support/reference.js';
 import { clientTokenOf, getJson, startServers, startSession, stopAllServers, type ServerProcess } from '../support/server-process.js';
+import { stempasIssuance } from './requests.js';
 
 const PW = 'durable-' + randomBytes(8).toString('hex');
 const WARNING = 'session change committed but not acknowledged by enough Redis replicas';
@@ -23,10 +24,7 @@ let servers: ServerProcess[];
 let schemes: SchemeRegistry;
 let walletDir: string;
 
-const issuance = (election: string) => ({
-  '@context': 'https://irma.app/ld/request/issuance/v2',
-  credentials: [{ credential: 'irma-demo.stemmen.stempas', attributes: { election } }],
-});
+const issuance = stempasIssuance;
 const warnings = (s: ServerProcess) => s.output.split('\n').filter((l) => l.includes(WARNING)).length;
 
 beforeAll(async () => {

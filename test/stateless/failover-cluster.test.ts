@@ -26,17 +26,12 @@ import {
   type ServerProcess,
   type SessionPackage,
 } from '../support/server-process.js';
+import { FULLNAME, fullNameDisclosure, stempasIssuance, UNACKNOWLEDGED } from './requests.js';
 import { clusterSlot } from '../store/slot.js';
 
 const PW = 'failover-' + randomBytes(8).toString('hex');
-const FULLNAME = 'irma-demo.MijnOverheid.fullName';
-const UNACKNOWLEDGED = 'not acknowledged by enough Redis replicas';
-
-const issuance = (election: string) => ({
-  '@context': 'https://irma.app/ld/request/issuance/v2',
-  credentials: [{ credential: 'irma-demo.stemmen.stempas', attributes: { election } }],
-});
-const disclosure = (attribute: string) => ({ '@context': 'https://irma.app/ld/request/disclosure/v2', disclose: [[[`${FULLNAME}.${attribute}`]]] });
+const issuance = stempasIssuance;
+const disclosure = fullNameDisclosure;
 
 let cluster: ClusterSetup;
 let proxy: RoundRobinProxy;
