@@ -120,14 +120,25 @@ async function withLock<T>(dir: string, fn: () => Promise<T>): Promise<T> {
   }
 }
 
+/**
+ * A replacement key gets the next counter: a wallet's credentials of the old key then name a key
+ * the server does not know (a clear UNKNOWN_PUBLIC_KEY) instead of failing to verify under the new one.
+ */
+async function nextKeyCounter(dir: string): Promise<number> {
+  const names = await readdir(join(dir, DEMO_SCHEME_ID, DEMO_ISSUER_ID, 'PublicKeys')).catch(() => [] as string[]);
+  const counters = names.map((n) => /^(\d+)\.xml$/.exec(n)?.[1]).filter((c): c is string => c !== undefined).map(Number);
+  return counters.length === 0 ? 0 : Math.max(...counters) + 1;
+}
+
 async function generate(dir: string, now: number, opts: EnsureDemoSchemeOptions): Promise<void> {
   await removeStaleLeftovers(dir);
+  const counter = await nextKeyCounter(dir);
   opts.onProgress?.(`generating the demo scheme in ${join(dir, DEMO_SCHEME_ID)} (${KEY_BITS}-bit issuer key)`);
   const numAttributes = Math.max(...DEMO_CREDENTIAL_TYPES.map((ct) => ct.attributes.length)) + 2;
   const { publicKey, privateKey } = await generateKeyPair({
     bits: KEY_BITS,
     numAttributes,
-    counter: 0,
+    counter,
     expiryDate: now + KEY_LIFETIME_S,
     onProgress: opts.onProgress,
   });

@@ -60,20 +60,23 @@ describe('ensureDemoScheme', () => {
     expect((await loadSchemes({ schemesPath: dir })).publicKey('demo.Example', 0)!.n).toBe(first);
   });
 
-  it('regenerates a damaged scheme or one whose key is about to expire', async () => {
+  it('regenerates a damaged scheme or one whose key is about to expire, with the next key counter', async () => {
     await ensureDemoScheme(dir);
     const n0 = (await loadSchemes({ schemesPath: dir })).publicKey('demo.Example', 0)!.n;
     unlinkSync(join(dir, 'demo/index.sig'));
     await ensureDemoScheme(dir);
-    const n1 = (await loadSchemes({ schemesPath: dir })).publicKey('demo.Example', 0)!.n;
+    // A new key under a new counter: old credentials name a key that is gone, not a different one.
+    const regenerated = await loadSchemes({ schemesPath: dir });
+    expect(regenerated.publicKey('demo.Example', 0)).toBeUndefined();
+    const n1 = regenerated.publicKey('demo.Example', 1)!.n;
     expect(n1).not.toBe(n0);
 
     await ensureDemoScheme(dir, { now: Math.floor(Date.now() / 1000) + 5 * YEAR - 7 * 24 * 3600 });
-    expect((await loadSchemes({ schemesPath: dir })).publicKey('demo.Example', 0)!.n).not.toBe(n1);
+    expect((await loadSchemes({ schemesPath: dir })).publicKey('demo.Example', 2)!.n).not.toBe(n1);
 
     rmSync(join(dir, 'demo/Example/PrivateKeys'), { recursive: true });
     await ensureDemoScheme(dir);
-    expect(issuanceKeys(await loadSchemes({ schemesPath: dir }), 'demo.Example.email').privateKey.counter).toBe(0);
+    expect(issuanceKeys(await loadSchemes({ schemesPath: dir }), 'demo.Example.email').privateKey.counter).toBe(3);
   });
 
   it('ignores and cleans up what an interrupted generation left behind', async () => {
