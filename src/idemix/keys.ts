@@ -1,8 +1,8 @@
 // Issuer public and private keys and their XML form (the IssuerPublicKey / IssuerPrivateKey
 // files of an irma_configuration scheme).
-import { XMLParser } from 'fast-xml-parser';
 import { bitLength, decodeDecimal, isProbablePrime } from './bigint.js';
 import { IdemixError } from './errors.js';
+import { parseOrderedXml, type XmlElement } from './ordered-xml.js';
 import { registerFactorization, registerFixedBases } from './modexp.js';
 import { systemParameters, type SystemParameters } from './params.js';
 
@@ -36,67 +36,27 @@ export interface PrivateKey {
 
 const NAMESPACE = 'http://www.zurich.ibm.com/security/idemix';
 
-// Document order matters for the bases, so the parser keeps every element as an ordered list.
-const parser = new XMLParser({
-  preserveOrder: true,
-  ignoreAttributes: false,
-  attributeNamePrefix: '',
-  removeNSPrefix: true,
-  parseTagValue: false,
-  parseAttributeValue: false,
-  processEntities: false,
-  trimValues: true,
-});
 
-type XmlNode = Record<string, unknown>;
-
-interface Element {
-  name: string;
-  children: Element[];
-  attrs: Record<string, string>;
-  text: string;
-}
-
-function toElements(nodes: unknown): Element[] {
-  if (!Array.isArray(nodes)) return [];
-  const out: Element[] = [];
-  for (const node of nodes as XmlNode[]) {
-    const name = Object.keys(node).find((k) => k !== ':@');
-    if (name === undefined || name === '#text' || name.startsWith('?')) continue;
-    const raw = node[name];
-    const kids = Array.isArray(raw) ? (raw as XmlNode[]) : [];
-    const text = kids
-      .filter((k) => '#text' in k)
-      .map((k) => String(k['#text']))
-      .join('');
-    const attrs = (node[':@'] ?? {}) as Record<string, string>;
-    out.push({ name, children: toElements(kids), attrs, text });
-  }
-  return out;
-}
-
-function parseRoot(xml: string, rootName: string): Element {
-  if (typeof xml !== 'string') throw new IdemixError('MALFORMED', 'key XML must be a string');
-  let doc: unknown;
+function parseRoot(xml: string, rootName: string): XmlElement {
+  let roots: XmlElement[];
   try {
-    doc = parser.parse(xml, true);
+    roots = parseOrderedXml(xml);
   } catch (e) {
-    throw new IdemixError('MALFORMED', `key XML does not parse: ${(e as Error).message}`);
+    throw new IdemixError('MALFORMED', `key ${(e as Error).message}`);
   }
-  const roots = toElements(doc);
   if (roots.length !== 1 || roots[0].name !== rootName) {
     throw new IdemixError('MALFORMED', `expected one <${rootName}> root element`);
   }
   return roots[0];
 }
 
-function child(parent: Element, name: string): Element | undefined {
+function child(parent: XmlElement, name: string): XmlElement | undefined {
   const found = parent.children.filter((c) => c.name === name);
   if (found.length > 1) throw new IdemixError('MALFORMED', `duplicate <${name}> element`);
   return found[0];
 }
 
-function required(parent: Element, name: string): Element {
+function required(parent: XmlElement, name: string): XmlElement {
   const el = child(parent, name);
   if (!el) throw new IdemixError('MALFORMED', `missing <${name}> element`);
   return el;
@@ -111,22 +71,22 @@ function decimal(text: string, name: string): bigint {
   return decodeDecimal(text, name);
 }
 
-function requiredInt(parent: Element, name: string): bigint {
+function requiredInt(parent: XmlElement, name: string): bigint {
   return decimal(required(parent, name).text, name);
 }
 
-function optionalInt(parent: Element, name: string): bigint | undefined {
+function optionalInt(parent: XmlElement, name: string): bigint | undefined {
   const el = child(parent, name);
   return el ? decimal(el.text, name) : undefined;
 }
 
-function smallInt(parent: Element, name: string): number {
+function smallInt(parent: XmlElement, name: string): number {
   const v = requiredInt(parent, name);
   if (v > BigInt(Number.MAX_SAFE_INTEGER)) throw new IdemixError('MALFORMED', `${name} is too large`);
   return Number(v);
 }
 
-function optionalText(parent: Element, name: string): string | undefined {
+function optionalText(parent: XmlElement, name: string): string | undefined {
   const el = child(parent, name);
   return el && el.text !== '' ? el.text : undefined;
 }

@@ -1,63 +1,19 @@
 // A small ordered view of the description.xml files of a scheme. Element order matters (the
 // attributes of a credential type are positional), so the parser keeps every child list in
 // document order, and every accessor reports the file it was reading when something is wrong.
-import { XMLParser, XMLValidator } from 'fast-xml-parser';
+import { parseOrderedXml, type XmlElement } from '../idemix/ordered-xml.js';
 import { SchemeError } from './errors.js';
 import type { Translated } from './types.js';
 
-export interface XmlElement {
-  name: string;
-  attrs: Record<string, string>;
-  children: XmlElement[];
-  text: string;
-}
-
-const parser = new XMLParser({
-  preserveOrder: true,
-  ignoreAttributes: false,
-  attributeNamePrefix: '',
-  removeNSPrefix: true,
-  parseTagValue: false,
-  parseAttributeValue: false,
-  processEntities: true,
-  htmlEntities: false,
-  trimValues: true,
-});
-
-type RawNode = Record<string, unknown>;
-
-function toElements(nodes: unknown): XmlElement[] {
-  if (!Array.isArray(nodes)) return [];
-  const out: XmlElement[] = [];
-  for (const node of nodes as RawNode[]) {
-    const name = Object.keys(node).find((k) => k !== ':@');
-    if (name === undefined || name === '#text' || name === '#comment' || name.startsWith('?')) continue;
-    const raw = node[name];
-    const kids = Array.isArray(raw) ? (raw as RawNode[]) : [];
-    const text = kids
-      .filter((k) => '#text' in k)
-      .map((k) => String(k['#text']))
-      .join('');
-    const attrs: Record<string, string> = {};
-    for (const [k, v] of Object.entries((node[':@'] ?? {}) as Record<string, unknown>)) attrs[k] = String(v);
-    out.push({ name, attrs, children: toElements(kids), text });
-  }
-  return out;
-}
+export type { XmlElement };
 
 /** Parses `xml` (read from `path`) and returns its single root element, which must be `rootName`. */
 export function parseXml(xml: string, path: string, rootName: string): XmlElement {
-  // A DTD is never part of a scheme file; refusing it rules out entity-expansion tricks.
-  if (/<!DOCTYPE/i.test(xml)) throw new SchemeError('MALFORMED', path, 'XML with a DOCTYPE is not accepted');
-  const valid = XMLValidator.validate(xml);
-  if (valid !== true) {
-    throw new SchemeError('MALFORMED', path, `XML does not parse: ${valid.err.msg} at line ${valid.err.line}`);
-  }
   let roots: XmlElement[];
   try {
-    roots = toElements(parser.parse(xml));
+    roots = parseOrderedXml(xml);
   } catch (e) {
-    throw new SchemeError('MALFORMED', path, `XML does not parse: ${(e as Error).message}`, { cause: e });
+    throw new SchemeError('MALFORMED', path, (e as Error).message, { cause: e });
   }
   if (roots.length !== 1 || roots[0].name !== rootName) {
     throw new SchemeError('MALFORMED', path, `expected one <${rootName}> root element`);
