@@ -36,7 +36,6 @@ export interface PrivateKey {
 
 const NAMESPACE = 'http://www.zurich.ibm.com/security/idemix';
 
-
 function parseRoot(xml: string, rootName: string): XmlElement {
   let roots: XmlElement[];
   try {
