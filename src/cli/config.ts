@@ -16,6 +16,7 @@ import { findConfigFile, readConfigFile } from './config-file.js';
 import { envName, OPTION_SPECS, SPEC_BY_KEY, type OptionSpec } from './option-specs.js';
 import { describeParseError } from './parse-error.js';
 import { parseKeyRing, redisOptionsFrom } from './redis-config.js';
+import { sdjwtvcOptionsFrom } from './sdjwtvc-config.js';
 
 export type ValueSource = 'flag' | 'env' | 'file';
 
@@ -133,6 +134,8 @@ export function loadConfig(input: ConfigInput): LoadedConfig {
   if (staticSessions) o.staticSessions = staticSessions;
 
   if (o.storeType === 'redis') o.redis = redisOptionsFrom(get, cwd);
+  const sdjwtvc = sdjwtvcOptionsFrom(get, cwd, warnings);
+  if (sdjwtvc) o.sdjwtvc = sdjwtvc;
 
   if (o.schemesPath !== '') o.schemesPath = resolve(cwd, o.schemesPath);
   if (o.privkeys !== undefined) o.privkeys = o.privkeys === '' ? undefined : resolve(cwd, o.privkeys);

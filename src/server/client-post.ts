@@ -30,6 +30,8 @@ import { sendMachineReply } from './replies.js';
 import { OUTBOUND_TIMEOUT_MS } from './outbound.js';
 import { DEFAULT_CALL_TIMEOUT_MS } from './proof-workers.js';
 import { load, machineContext, transact } from './session-runner.js';
+import { issueSdJwts, sdJwtHolderKeys } from './sdjwt-issuance.js';
+import type { HolderJwk } from '../sdjwt/holder-key.js';
 
 /** The attribute requests of a condiscon as the session stores it (JSON). */
 function attributeRequestCount(cdc: JsonValue | undefined): number {
@@ -89,6 +91,7 @@ function parseMessage(body: string, session: Session): JsonValue {
 interface Verified {
   outcome: SessionOutcome;
   sigs?: JsonValue[];
+  sdjwts?: string[];
 }
 
 async function verify(
@@ -96,10 +99,12 @@ async function verify(
   request: FastifyRequest,
   session: Session,
   message: JsonValue,
+  holderKeys: HolderJwk[] | undefined,
 ): Promise<Verified | Extract<Verdict, { ok: false }>> {
   const input = { request: session.request, implicitDisclosure: session.implicitDisclosure, message, now: ctx.clock() };
   let outcome: SessionOutcome;
   let sigs: JsonValue[] | undefined;
+  let sdjwts: string[] | undefined;
   try {
     switch (session.action) {
       case 'disclosing': {
@@ -116,6 +121,7 @@ async function verify(
         const r = await ctx.checker.issuance(input);
         outcome = { proofStatus: r.proofStatus, disclosed: r.disclosed };
         sigs = r.sigs;
+        if (holderKeys) sdjwts = await issueSdJwts(ctx, session, holderKeys, input.now);
         break;
       }
     }
@@ -128,7 +134,7 @@ async function verify(
     if (pe.type === 'EXCEPTION') request.log.error({ err: { name: (err as Error)?.name } }, 'proof verification failed unexpectedly');
     return { ok: false, failure: pe.message ? { type: pe.type, message: pe.message } : { type: pe.type }, cancels: true };
   }
-  return { outcome, sigs };
+  return { outcome, sigs, sdjwts };
 }
 
 /** Verification may queue for a crypto worker and run up to its call timeout. */
@@ -169,8 +175,9 @@ async function decide(
   session: Session,
   message: JsonValue,
   claim: ClaimEvent,
+  holderKeys: HolderJwk[] | undefined,
 ): Promise<Verdict | ClaimTransition> {
-  const verified = await verify(ctx, request, session, message);
+  const verified = await verify(ctx, request, session, message, holderKeys);
   if ('ok' in verified) return verified;
   let outcome = verified.outcome;
   let next: NextSession | undefined;
@@ -186,7 +193,7 @@ async function decide(
   if (next) outcome = { ...outcome, nextSession: next.requestorToken };
   const version = parseProtocolVersion(session.protocolVersion ?? '2.8');
   const response = serverSessionResponseToJson(
-    { proofStatus: outcome.proofStatus ?? 'VALID', sigs: verified.sigs, nextSession: next?.qr as SessionPointer | undefined },
+    { proofStatus: outcome.proofStatus ?? 'VALID', sigs: verified.sigs, sdjwts: verified.sdjwts, nextSession: next?.qr as SessionPointer | undefined },
     version,
     session.action,
   );
@@ -223,6 +230,7 @@ async function attempt(
     throw new ProtocolError('INVALID_REQUEST', `${endpoint.slice(1)} not expected in a ${session.action} session`);
   }
   const message = parseMessage(call.message, session);
+  const holderKeys = sdJwtHolderKeys(ctx, session, message);
   const ct = session.clientToken;
   const claim: ClaimEvent = {
     ...call,
@@ -241,7 +249,7 @@ async function attempt(
   try {
     let decided: Verdict | ClaimTransition;
     try {
-      decided = await decide(ctx, request, session, message, claim);
+      decided = await decide(ctx, request, session, message, claim, holderKeys);
     } catch (err) {
       if (err instanceof ProtocolError && err.type === 'NEXT_SESSION') {
         sendError(reply, err);

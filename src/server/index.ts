@@ -17,6 +17,7 @@ import type { ProofChecker } from './proof-port.js';
 import { ResultSigner } from './result-jwt.js';
 import { load } from './session-runner.js';
 import { StreamRegistry } from './sse.js';
+import { loadConfiguredSdJwtIssuers } from './sdjwt-issuance.js';
 
 export interface RunningServer {
   /** The /irma base URL the app uses. */
@@ -103,6 +104,7 @@ export async function createServer(options: ServerOptions, deps: ServerDeps = {}
   const logger = deps.logger ?? pino({ level: logLevel(options) });
   const schemes =
     deps.schemes ?? (await loadSchemes({ schemesPath: options.schemesPath, privateKeysPath: options.privkeys }));
+  const sdjwtIssuers = options.sdjwtvc ? await loadConfiguredSdJwtIssuers(options.sdjwtvc, logger) : undefined;
   const store = deps.store ?? (await defaultStore(options, logger));
   const clock = deps.clock ?? systemClock;
   let owned: OwnedChecker | undefined;
@@ -127,6 +129,7 @@ export async function createServer(options: ServerOptions, deps: ServerDeps = {}
     signer: options.jwtPrivateKey ? new ResultSigner(options.jwtPrivateKey, options.jwtIssuer) : undefined,
     irmaUrl: () => irmaBaseUrl(options.url, port, clientTls !== undefined),
     log: logger,
+    sdjwtIssuers,
     deadlines: new DeadlineWatcher(lifetimes, clock, async (ct) => {
       const session = await load(ctx, ct);
       if (!isFinal(session.status)) ctx.deadlines.watch(session);

@@ -97,6 +97,14 @@ export interface ServerOptions {
   acceptInsecureProtocolVersions?: boolean;
   /** Worker threads for proof verification and issuance; 0 or absent = on the server's own thread. */
   cryptoWorkers?: number;
+  /** SD-JWT VC issuance (key `sdjwtvc`): absent = off; when present both directories are required. */
+  sdjwtvc?: SdJwtVcOptions;
+}
+
+/** Folders of `<scheme>.<issuer>.pem` files: certificate chains (leaf first) and P-256 private keys. */
+export interface SdJwtVcOptions {
+  issuerCertificatesDir: string;
+  issuerPrivateKeysDir: string;
 }
 
 /** A configuration the server refuses to start with. `problems` lists each finding (one or more). */
@@ -267,6 +275,12 @@ export function validateOptions(input: ServerOptions): ServerOptions {
   checkInteger('verbose', o.verbose);
   if (o.verbose < 0 || o.verbose > 2) throw new OptionsError(`verbose must be 0, 1 or 2 (was ${o.verbose})`);
   if (o.schemesPath === '') throw new OptionsError('schemes_path must be given');
+  if (o.sdjwtvc && !o.sdjwtvc.issuerPrivateKeysDir) {
+    throw new OptionsError('sdjwtvc issuance was enabled but no sdjwtvc private keys directory was provided');
+  }
+  if (o.sdjwtvc && !o.sdjwtvc.issuerCertificatesDir) {
+    throw new OptionsError('sdjwtvc issuance was enabled but no sdjwtvc certificates directory was provided');
+  }
   if (o.cryptoWorkers !== undefined) {
     checkInteger('crypto_workers', o.cryptoWorkers);
     if (o.cryptoWorkers < 0 || o.cryptoWorkers > MAX_CRYPTO_WORKERS) {

@@ -19,6 +19,7 @@ import { retention } from '../session/lifetimes.js';
 import type { JsonObject, JsonValue, Session } from '../session/session.js';
 import { newSessionTokens } from '../session/tokens.js';
 import type { ServerContext } from './context.js';
+import { checkSdJwtRequest } from './sdjwt-issuance.js';
 
 export interface StartOptions {
   /** Name of the requestor ("" without authentication and for static sessions). */
@@ -48,6 +49,7 @@ export async function startSession(ctx: ServerContext, rr: RequestorRequest, opt
     now: Math.floor(now / 1000),
     augmentClientReturnUrl: ctx.options.augmentClientReturnUrl,
   });
+  checkSdJwtRequest(ctx, validated.request);
   const tokens = newSessionTokens(opts.frontendAuth);
   const request = withServerFields(validated.request, {
     nonce: opts.nonce ?? generateNonce(),

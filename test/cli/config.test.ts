@@ -139,12 +139,20 @@ describe('config files', () => {
   it("accepts every flag of the reference's command line, also those of features it lacks", () => {
     const c = load(['--sdjwtvc-issuer-certificates-dir', 'certs', '--sdjwtvc-issuer-private-keys-dir', 'keys',
       '--revocation-settings', '{}', '--schemes-assets-path', 'assets', '--no-email']);
-    expect(c.warnings).toEqual(expect.arrayContaining([
-      'option sdjwtvc_issuer_certificates_dir is ignored: SD-JWT VC issuance is not supported',
-      'option sdjwtvc_issuer_private_keys_dir is ignored: SD-JWT VC issuance is not supported',
-    ]));
-    write('irmaserver.json', JSON.stringify({ sdjwtvc: { sdjwtvc_issuer_certificates_dir: 'certs' } }));
-    expect(load().warnings).toEqual(['option sdjwtvc is ignored: SD-JWT VC issuance is not supported']);
+    expect(c.options.sdjwtvc).toEqual({ issuerCertificatesDir: join(dir, 'certs'), issuerPrivateKeysDir: join(dir, 'keys') });
+  });
+
+  it('SD-JWT VC directories: off by default, on with either flag, and the sdjwtvc map laid over the flags', () => {
+    expect(load().options.sdjwtvc).toBeUndefined();
+    expect(load(['--sdjwtvc-issuer-private-keys-dir', 'keys']).options.sdjwtvc).toEqual({
+      issuerCertificatesDir: '',
+      issuerPrivateKeysDir: join(dir, 'keys'),
+    });
+    expect(load([], { IRMASERVER_SDJWTVC_ISSUER_CERTIFICATES_DIR: '/c' }).options.sdjwtvc?.issuerCertificatesDir).toBe('/c');
+    write('irmaserver.json', JSON.stringify({ sdjwtvc: { Issuer_Certificates_Dir: 'certs', issuer_private_keys_dir: '/k', other: 1 } }));
+    const c = load(['--sdjwtvc-issuer-private-keys-dir', 'keys']);
+    expect(c.options.sdjwtvc).toEqual({ issuerCertificatesDir: join(dir, 'certs'), issuerPrivateKeysDir: '/k' });
+    expect(c.warnings).toEqual(['unknown key "other" in sdjwtvc']);
   });
 
   it('YAML and JSON give the same options', () => {
