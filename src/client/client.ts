@@ -31,6 +31,8 @@ import {
   type IssuanceCommitment,
   type IssuanceTarget,
 } from './proving.js';
+import { checkSdJwtVcs, holderKeyPairs, type HolderKeyPair } from './sdjwt-issuance.js';
+import { SdJwtVcStorage, type StoredSdJwtVc } from './sdjwt-storage.js';
 import { CredentialStorage, type StoredCredential } from './storage.js';
 import { requestTimestamp } from './timestamp.js';
 import { newClientAuthorization, Transport, type FetchFn } from './transport.js';
@@ -56,6 +58,12 @@ export interface IrmaClientOptions {
   pairingPollIntervalMs?: number;
   /** Per-request HTTP deadline. */
   requestTimeoutMs?: number;
+  /**
+   * Take part in SD-JWT VC issuance, trusting issuer certificates issued by these PEM certificates
+   * (the app's trust list). Absent: like an app before 7.10, no holder keys are sent and only the
+   * Idemix credentials come back.
+   */
+  sdJwtVc?: { trustAnchors: string[] };
 }
 
 export interface ChoiceContext {
@@ -89,6 +97,8 @@ export interface SessionOutcome {
   disclosed?: DisclosureChoice;
   /** Ids of the credentials stored by an issuance session. */
   issued?: string[];
+  /** How many SD-JWT VCs an issuance session stored. */
+  sdJwtVcs?: number;
   /** The SignedMessage of a signing session, as sent. */
   signature?: Record<string, unknown>;
   clientReturnUrl?: string;
@@ -102,6 +112,8 @@ interface ProofResponse {
   path: 'proofs' | 'commitments';
   body: Record<string, unknown>;
   issuance?: IssuanceCommitment;
+  /** The key pairs whose public halves went out in `keybinding_pub_keys`. */
+  holderKeys?: HolderKeyPair[];
 }
 
 function credentialId(type: string, attributes: readonly string[]): string {
@@ -132,6 +144,7 @@ export class IrmaClient {
   readonly schemes: SchemeRegistry;
   private readonly opts: IrmaClientOptions;
   private storagePromise?: Promise<CredentialStorage>;
+  private sdJwtStoragePromise?: Promise<SdJwtVcStorage>;
 
   constructor(opts: IrmaClientOptions) {
     this.opts = opts;
@@ -145,6 +158,16 @@ export class IrmaClient {
   private storage(): Promise<CredentialStorage> {
     this.storagePromise ??= CredentialStorage.open(this.opts.storageDir);
     return this.storagePromise;
+  }
+
+  private sdJwtStorage(): Promise<SdJwtVcStorage> {
+    this.sdJwtStoragePromise ??= SdJwtVcStorage.open(this.opts.storageDir);
+    return this.sdJwtStoragePromise;
+  }
+
+  /** The SD-JWT VCs in the wallet, each with the private key it is bound to. */
+  async sdJwtVcs(): Promise<readonly StoredSdJwtVc[]> {
+    return (await this.sdJwtStorage()).list();
   }
 
   /** The credentials in the wallet, read through the schemes. */
@@ -281,6 +304,19 @@ export class IrmaClient {
     const outcome: SessionOutcome = { ...base, status: 'DONE', proofStatus: answer.proofStatus, disclosed: choice };
     if (type === 'signing') outcome.signature = response.body;
     if (response.issuance) outcome.issued = await this.acceptCredentials(storage, targets, response.issuance.state, answer.sigs);
+    // Like the app: the Idemix credentials are stored first, whatever becomes of the SD-JWT VCs.
+    if (response.holderKeys) {
+      const sdStorage = await this.sdJwtStorage();
+      const checked = await checkSdJwtVcs({
+        sdjwts: answer.sdjwts,
+        credentials: request.credentials ?? [],
+        keys: response.holderKeys,
+        trustAnchors: this.opts.sdJwtVc?.trustAnchors ?? [],
+        now: this.now(),
+      });
+      await sdStorage.add(checked);
+      outcome.sdJwtVcs = checked.length;
+    }
     if (answer.nextSession) {
       outcome.nextSession = answer.nextSession;
       if (handlers.followNextSession ?? true) outcome.next = await this.run(answer.nextSession, handlers, fullChoice, 0);
@@ -300,7 +336,10 @@ export class IrmaClient {
     const { context, nonce } = request;
     if (type === 'issuing') {
       const issuance = commitIssuance({ plan, held, secretKey, context, nonce, targets });
-      return { path: 'commitments', body: issuance.message, issuance };
+      const holderKeys = this.opts.sdJwtVc ? holderKeyPairs(request.credentials ?? []) : [];
+      if (holderKeys.length === 0) return { path: 'commitments', body: issuance.message, issuance };
+      const body = { ...issuance.message, keybinding_pub_keys: holderKeys.map((k) => k.pub) };
+      return { path: 'commitments', body, issuance, holderKeys };
     }
     if (type === 'disclosing') {
       const { proofs } = await proveDisclosure({ plan, held, context, nonce });

@@ -14,3 +14,4 @@ export { chooseDefault, disclosureCandidates, type AttributeChoice, type Candida
 export { ClientError, type ClientErrorType, type RemoteError } from './errors.js';
 export type { AttributeRequest, Condiscon, ProofStatus, Qr, SessionRequest, SessionType } from './messages.js';
 export type { WalletCredential } from './wallet.js';
+export type { StoredSdJwtVc } from './sdjwt-storage.js';

@@ -74,6 +74,7 @@ const credentialRequestSchema = z.object({
   attributes: z.record(z.string(), z.string().nullable()),
   randomblindIDs: z.array(z.string()).optional(),
   revocationSupported: z.boolean().optional(),
+  sdJwtBatchSize: z.number().int().nonnegative().optional(),
 });
 
 const disclosureRequestSchema = z.object({ '@context': z.literal(CONTEXT.disclosing), ...baseRequestFields });
@@ -94,6 +95,8 @@ export interface CredentialRequest {
   keyCounter: number;
   attributes: Record<string, string | null>;
   revocationSupported: boolean;
+  /** SD-JWT VC instances to ask for besides the Idemix credential (0 = none). */
+  sdJwtBatchSize: number;
 }
 
 /** A session request as the client works with it: defaults filled in, integers decoded. */
@@ -145,6 +148,8 @@ export interface ServerSessionResponse {
   proofStatus: ProofStatus;
   /** IssueSignatureMessages as JSON, parsed by the idemix layer. */
   sigs: unknown[];
+  /** Compact SD-JWT VCs, one per holder key sent. */
+  sdjwts: string[];
   nextSession?: Qr;
 }
 
@@ -185,6 +190,7 @@ export function parseSessionRequest(input: unknown, expected: SessionType): Sess
       keyCounter: c.keyCounter ?? 0,
       attributes: c.attributes,
       revocationSupported: c.revocationSupported ?? false,
+      sdJwtBatchSize: c.sdJwtBatchSize ?? 0,
     }));
   }
   if (expected !== 'issuing' && out.disclose.length === 0) {
@@ -215,5 +221,10 @@ export function parseClientSessionRequest(input: unknown, expected: SessionType)
 export function parseServerSessionResponse(input: unknown): ServerSessionResponse {
   const r = serverSessionResponseSchema.safeParse(input);
   if (!r.success) fail('server session response', r.error);
-  return { proofStatus: r.data.proofStatus, sigs: r.data.sigs ?? [], nextSession: r.data.nextSession ?? undefined };
+  return {
+    proofStatus: r.data.proofStatus,
+    sigs: r.data.sigs ?? [],
+    sdjwts: r.data.sdjwts ?? [],
+    nextSession: r.data.nextSession ?? undefined,
+  };
 }

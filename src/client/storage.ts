@@ -27,11 +27,11 @@ export interface StoredCredential {
   storedAt: number;
 }
 
-function storageError(what: string, err: unknown): ClientError {
+export function storageError(what: string, err: unknown): ClientError {
   return new ClientError('storage', `${what}: ${(err as Error).message ?? String(err)}`, { cause: err });
 }
 
-async function writeDurably(path: string, data: string): Promise<string> {
+export async function writeDurably(path: string, data: string): Promise<string> {
   const tmp = `${path}.${randomBytes(6).toString('hex')}.tmp`;
   const fh = await open(tmp, 'wx', 0o600);
   try {
@@ -152,7 +152,7 @@ async function loadCredentials(dir: string): Promise<StoredCredential[]> {
   return list;
 }
 
-async function readJson(path: string): Promise<unknown> {
+export async function readJson(path: string): Promise<unknown> {
   let text: string;
   try {
     text = await readFile(path, 'utf8');

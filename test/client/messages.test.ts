@@ -65,7 +65,7 @@ describe('server messages the client reads', () => {
     expect(r.nonce).toBe(42n);
     expect(r.context).toBe(1n);
     expect(r.credentials).toEqual([
-      { credential: 'a.b.c', validity: 1800000000, keyCounter: 0, attributes: { x: 'y' }, revocationSupported: false },
+      { credential: 'a.b.c', validity: 1800000000, keyCounter: 0, attributes: { x: 'y' }, revocationSupported: false, sdJwtBatchSize: 0 },
     ]);
     expect(r.disclose).toEqual([[[{ type: 'a.b.d.e' }, { type: 'a.b.d.f', value: 'v' }], []]]);
   });
