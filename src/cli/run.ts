@@ -95,6 +95,30 @@ export async function run(argv: string[], env: Env, io: Partial<CliIo> = {}): Pr
     });
 
   program
+    .command('sdjwtvc')
+    .description('SD-JWT VC issuance tooling')
+    .command('certgen')
+    .description('make a test CA and SD-JWT VC issuer certificates and keys (<out>/certs, <out>/privkeys, <out>/ca.pem)')
+    .addOption(new Option('--issuer <id...>', 'issuer identifier <scheme>.<issuer> (repeatable)'))
+    .addOption(new Option('--host <host>', 'host of the issuer URL https://<host> (the SD-JWT VCs\' iss)').default('localhost'))
+    .addOption(new Option('--days <n>', 'days the issuer certificates stay valid').argParser(intArg).default(365))
+    .addOption(new Option('--out <dir>', 'folder to write to').default('sdjwtvc'))
+    .addOption(new Option('-f, --force-overwrite', 'overwrite existing certificates and keys'))
+    .action(async (opts: Record<string, unknown>) => {
+      const { certgenCommand } = await import('./sdjwtvc-certgen.js');
+      exitCode = await certgenCommand(
+        {
+          issuers: (opts.issuer as string[] | undefined) ?? [],
+          host: opts.host as string,
+          days: opts.days as number,
+          out: opts.out as string,
+          forceOverwrite: opts.forceOverwrite === true,
+        },
+        full,
+      );
+    });
+
+  program
     .command('session')
     .description("complete a session as the holder, with the headless client and a wallet folder (or list the wallet's credentials)")
     .argument('[pointer]', 'session pointer JSON, session package JSON (the answer to POST /session), or - to read it from standard input')
@@ -102,6 +126,7 @@ export async function run(argv: string[], env: Env, io: Partial<CliIo> = {}): Pr
     .addOption(new Option('--data-dir <dir>', 'the server\'s data folder (default $IRMASERVER_DATA_DIR or ~/.irma-server-ts)'))
     .addOption(new Option('-s, --schemes-path <dir>', 'irma_configuration to read (default: the server\'s, else the demo scheme in the data folder)'))
     .addOption(new Option('--refuse', 'refuse the session (the server sees it CANCELLED)'))
+    .addOption(new Option('--sdjwtvc-trust <file>', 'PEM certificate(s) of the CA of SD-JWT VC issuers; with it, issuance also asks for the SD-JWT VCs the request offers'))
     .addOption(new Option('--list', "print the wallet's credentials instead of running a session"))
     .action(async (pointer: string | undefined, opts: Record<string, unknown>) => {
       const { sessionCommand } = await import('./session.js');
@@ -113,6 +138,7 @@ export async function run(argv: string[], env: Env, io: Partial<CliIo> = {}): Pr
           schemesPath: opts.schemesPath as string | undefined,
           list: opts.list === true,
           refuse: opts.refuse === true,
+          sdjwtvcTrust: opts.sdjwtvcTrust as string | undefined,
         },
         env,
         full,

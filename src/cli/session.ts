@@ -1,6 +1,8 @@
 // `irma-server session`: the holder's side of a session from the command line, with the headless
 // client and a wallet folder, so a newcomer can finish a session without the Yivi app.
+import { readFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
+import { pemCertificates } from '../sdjwt/certificate-info.js';
 import { ClientError, IrmaClient, type SessionOutcome, type WalletCredential } from '../client/index.js';
 import { loadSchemes } from '../scheme/loader.js';
 import type { SchemeRegistry } from '../scheme/types.js';
@@ -16,6 +18,8 @@ export interface SessionCommandOptions {
   dataDir?: string;
   list: boolean;
   refuse: boolean;
+  /** PEM file of the CA(s) whose SD-JWT VC issuers the holder trusts; absent: no SD-JWT VCs. */
+  sdjwtvcTrust?: string;
 }
 
 /** Exit codes: a session that ended otherwise than DONE with VALID proofs never exits 0. */
@@ -45,7 +49,17 @@ export async function sessionCommand(opts: SessionCommandOptions, env: Env, io: 
     return fail(`cannot read the schemes in ${paths.schemesPath}: ${describeStartupError(e)}${hint}`);
   }
   if (schemes.schemes.size === 0) return fail(`no scheme in ${paths.schemesPath}${hint}`);
-  const client = new IrmaClient({ storageDir: paths.wallet, schemes });
+  let sdJwtVc: { trustAnchors: string[] } | undefined;
+  if (opts.sdjwtvcTrust !== undefined) {
+    const path = resolve(io.cwd, opts.sdjwtvcTrust);
+    try {
+      sdJwtVc = { trustAnchors: pemCertificates(await readFile(path, 'utf8')) };
+    } catch (e) {
+      return fail(`cannot read ${path}: ${describeStartupError(e)}`);
+    }
+    if (sdJwtVc.trustAnchors.length === 0) return fail(`no certificate in ${path}`);
+  }
+  const client = new IrmaClient({ storageDir: paths.wallet, schemes, sdJwtVc });
 
   try {
     if (opts.list) {
@@ -63,6 +77,7 @@ export async function sessionCommand(opts: SessionCommandOptions, env: Env, io: 
     for (let o: SessionOutcome | undefined = outcome; o; o = o.next) {
       if (o !== outcome) io.stdout.write('next session:\n');
       io.stdout.write(describeOutcome(o, wallet));
+      if (o.sdJwtVcs) io.stdout.write(`SD-JWT VCs stored: ${o.sdJwtVcs}\n`);
       last = o;
     }
     if (last.status !== 'DONE') return EXIT_CANCELLED;
