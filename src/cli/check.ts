@@ -1,6 +1,6 @@
 // `irma-server check`: everything the server checks at startup, without listening: configuration,
 // schemes against the permissions, and (for the Redis store) a real connection to Redis.
-import { validateOptionsAgainstSchemes, type ServerOptions } from '../server/options.js';
+import { validateOptionsAgainstSchemes, type SdJwtVcOptions, type ServerOptions } from '../server/options.js';
 import { configure } from './configure.js';
 import { describeStartupError } from './startup-error.js';
 import type { CliIo, Env } from './run.js';
@@ -40,6 +40,8 @@ export async function checkCommand(
     ok = false;
   }
 
+  if (options.sdjwtvc) ok = (await checkSdJwtVc(options.sdjwtvc, out)) && ok;
+
   if (options.storeType === 'redis') {
     ok = (await checkRedis(options, strict, out)) && ok;
   } else {
@@ -48,6 +50,20 @@ export async function checkCommand(
 
   out(ok ? 'OK' : 'FAILED');
   return ok ? 0 : 1;
+}
+
+/** The SD-JWT VC issuer directories, read as the server reads them at startup. */
+async function checkSdJwtVc(o: SdJwtVcOptions, out: (line: string) => void): Promise<boolean> {
+  try {
+    const { loadSdJwtIssuers } = await import('../sdjwt/issuer-keys.js');
+    const loaded = await loadSdJwtIssuers(o);
+    for (const w of loaded.warnings) out(`sdjwtvc: warning: ${w}`);
+    out(`sdjwtvc: ${[...loaded.issuers.values()].map((i) => `${i.id} (${i.iss})`).join(', ') || '(no issuers)'}`);
+    return true;
+  } catch (e) {
+    out(`sdjwtvc: FAILED: ${e instanceof Error && e.name === 'SdJwtError' ? e.message : describeStartupError(e)}`);
+    return false;
+  }
 }
 
 /**

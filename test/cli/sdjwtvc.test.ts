@@ -100,6 +100,9 @@ describe('irma-server sdjwtvc certgen', () => {
     const r = await cli(['server', '-s', REFERENCE_SCHEMES, '--port', String(await freePort()), '--sdjwtvc-issuer-private-keys-dir', join(out, 'privkeys'), '--sdjwtvc-issuer-certificates-dir', join(out, 'certs')]);
     expect(r.code).toBe(1);
     expect(r.stderr).toContain(`sdjwtvc: ${keyFile}: not a PEM private key`);
+    const check = await cli(['check', '-s', REFERENCE_SCHEMES, '--sdjwtvc-issuer-private-keys-dir', join(out, 'privkeys'), '--sdjwtvc-issuer-certificates-dir', join(out, 'certs')]);
+    expect(check.code).toBe(1);
+    expect(check.stdout).toContain(`sdjwtvc: FAILED: ${keyFile}: not a PEM private key`);
     const half = await cli(['server', '-s', REFERENCE_SCHEMES, '--sdjwtvc-issuer-private-keys-dir', join(out, 'privkeys')]);
     expect(half.code).toBe(1);
     expect(half.stderr).toContain('sdjwtvc issuance was enabled but no sdjwtvc certificates directory was provided');
