@@ -305,7 +305,9 @@ export class IrmaClient {
     if (type === 'signing') outcome.signature = response.body;
     if (response.issuance) outcome.issued = await this.acceptCredentials(storage, targets, response.issuance.state, answer.sigs);
     // Like the app: the Idemix credentials are stored first, whatever becomes of the SD-JWT VCs.
-    if (response.holderKeys) {
+    // A server that does not issue SD-JWT VCs (older, or not configured) ignores the keys: as the
+    // app, accept the Idemix credentials alone. Some but not all SD-JWT VCs is an error.
+    if (response.holderKeys && answer.sdjwts.length > 0) {
       const sdStorage = await this.sdJwtStorage();
       const checked = await checkSdJwtVcs({
         sdjwts: answer.sdjwts,
