@@ -11,6 +11,7 @@ import {
   AuthorityKeyIdentifier,
   BasicConstraints,
   Certificate,
+  DirectoryString,
   ExtendedKeyUsage,
   Extension,
   Extensions,
@@ -161,23 +162,14 @@ function keyUsage(flags: number): KeyUsage {
   return ku;
 }
 
-/** The registration JSON of §4.4, authorizing every credential and attribute of the issuer. */
-function requestorInfo(issuerId: string, host: string): Uint8Array {
+/** The registration JSON of §4.4 as a UTF8String, authorizing every credential and attribute of the issuer. */
+function requestorInfo(issuerId: string, host: string): DirectoryString {
   const json = JSON.stringify({
     registration: `https://${host}/`,
     organization: { legalName: { en: issuerId, nl: issuerId } },
     ap: { authorized: [{ credential: `${issuerId}.*`, attributes: ['*'] }] },
   });
-  // DER UTF8String: tag 12, then the length.
-  const body = Buffer.from(json, 'utf8');
-  const len = body.length < 0x80 ? Buffer.from([body.length]) : lengthBytes(body.length);
-  return new Uint8Array(Buffer.concat([Buffer.from([12]), len, body]));
-}
-
-function lengthBytes(n: number): Buffer {
-  const bytes: number[] = [];
-  for (let v = n; v > 0; v = Math.floor(v / 256)) bytes.unshift(v & 0xff);
-  return Buffer.from([0x80 | bytes.length, ...bytes]);
+  return new DirectoryString({ utf8String: json });
 }
 
 /** An issuer leaf signed by `ca`. */
@@ -205,7 +197,7 @@ export function makeIssuerLeaf(ca: ChainMember, opts: IssuerLeafOptions): ChainM
           new GeneralName({ uniformResourceIdentifier: `https://${opts.host}` }),
         ]),
       ),
-      new Extension({ extnID: REQUESTOR_INFO_OID, critical: false, extnValue: new OctetString(requestorInfo(opts.issuerId, opts.host)) }),
+      ext(REQUESTOR_INFO_OID, requestorInfo(opts.issuerId, opts.host)),
     ],
   });
   return { certificate: certificatePem, privateKey: sec1(privateKey) };
