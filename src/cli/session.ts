@@ -65,6 +65,13 @@ export async function sessionCommand(opts: SessionCommandOptions, env: Env, io: 
     if (opts.list) {
       const creds = await client.credentials();
       io.stdout.write(creds.length === 0 ? `the wallet ${paths.wallet} holds no credentials\n` : creds.map(describeCredential).join(''));
+      const batches = new Map<string, { vct: string; n: number }>();
+      for (const vc of await client.sdJwtVcs()) {
+        const b = batches.get(vc.batch) ?? { vct: vc.vct, n: 0 };
+        b.n++;
+        batches.set(vc.batch, b);
+      }
+      for (const b of batches.values()) io.stdout.write(`SD-JWT VC ${b.vct}: ${b.n} instance(s)\n`);
       return EXIT_DONE;
     }
     const pointer = opts.pointer === '-' ? await readAll(io.stdin ?? process.stdin) : (opts.pointer as string);

@@ -84,6 +84,8 @@ describe('irma-server sdjwtvc certgen', () => {
       expect(holder.code).toBe(0);
       expect(holder.stdout).toContain('SD-JWT VCs stored: 3');
       expect(JSON.parse(readFileSync(join(dir, 'wallet', 'sdjwtvcs.json'), 'utf8')).sdjwtvcs).toHaveLength(3);
+      const list = await cli(['session', '--list', '--wallet', join(dir, 'wallet'), '-s', REFERENCE_SCHEMES]);
+      expect(list.stdout).toContain('SD-JWT VC irma-demo.MijnOverheid.singleton: 3 instance(s)');
     } finally {
       stop.abort();
     }
