@@ -22,7 +22,9 @@ export async function serveCommand(flags: Record<string, unknown>, env: Env, io:
     const { loadSchemes } = await import('../scheme/loader.js');
     const schemes = await loadSchemes({ schemesPath: options.schemesPath, privateKeysPath: options.privkeys });
     validateOptionsAgainstSchemes(options, schemes);
-    server = await startServer(options, { schemes, logger });
+    const { demoPageEnabled, registerDemoRoutes } = await import('../web/demo-routes.js');
+    const routes = demoPageEnabled(options) ? registerDemoRoutes : undefined;
+    server = await startServer(options, { schemes, logger, routes });
   } catch (e) {
     logger.error(`failed to start server: ${describeStartupError(e)}`);
     return 1;

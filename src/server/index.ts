@@ -33,6 +33,8 @@ export interface ServerDeps {
   clock?: Clock;
   checker?: ProofChecker;
   logger?: Logger;
+  /** Routes of a layer below the server (the demo page), added to the main listener. */
+  routes?: (app: FastifyInstance, ctx: ServerContext) => void;
 }
 
 export interface BuiltServer {
@@ -138,6 +140,7 @@ export async function createServer(options: ServerOptions, deps: ServerDeps = {}
   const streams = new StreamRegistry();
   const main = buildApp(ctx, separate ? 'requestor' : 'all', streams, mainTls);
   const client = separate ? buildApp(ctx, 'client', streams, clientTls) : undefined;
+  deps.routes?.(main, ctx);
   return {
     ctx,
     main,
