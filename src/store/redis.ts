@@ -38,6 +38,8 @@ export interface RedisStoreRuntime {
 }
 
 const TOKEN = /^[A-Za-z0-9]{4,128}$/;
+/** Pause between attempts to resynchronise subscriptions while Redis is still unreachable. */
+const RESYNC_RETRY_MS = 250;
 
 const CREATE_SCRIPT = `
 if redis.call('EXISTS', KEYS[1]) == 1 or redis.call('EXISTS', KEYS[2]) == 1 then return 0 end
@@ -85,6 +87,9 @@ export class RedisStore<T extends StoredSession> implements SessionStore<T> {
   readonly #maxAttempts: number;
   readonly #subscriptions = new Map<string, Subscription<T>>();
   #closed = false;
+  /** A resynchronisation is running; `#resyncAgain` asks it for one more pass over every subscription. */
+  #resyncing = false;
+  #resyncAgain = false;
 
   private constructor(backend: RedisBackend, options: ResolvedRedisOptions, codec: ValueCodec, runtime: RedisStoreRuntime) {
     this.#backend = backend;
@@ -229,6 +234,15 @@ export class RedisStore<T extends StoredSession> implements SessionStore<T> {
     };
   }
 
+  /**
+   * Whether the store can reach Redis right now, without a round trip: false while the
+   * connection is down and being re-established (requests then fail at once with UNAVAILABLE).
+   */
+  get available(): boolean {
+    return !this.#closed && this.#backend.isReady();
+  }
+
+  /** Fails at once while the connection is known to be down, else within the operation timeout. */
   async ping(): Promise<void> {
     const reply = await this.#call(undefined, (send) => send(['PING']));
     if (reply !== 'PONG') throw new StoreError('UNAVAILABLE', 'unexpected PING reply');
@@ -270,19 +284,38 @@ export class RedisStore<T extends StoredSession> implements SessionStore<T> {
 
   /**
    * After subscriptions may have been lost: subscribe again (a no-op where the client kept
-   * them) and hand listeners anything committed meanwhile.
+   * them) and hand listeners anything committed meanwhile. A subscription that cannot be
+   * resynchronised yet (the command connection may come back a moment after the subscriber's)
+   * is retried until it is, or gone: no later event is guaranteed to ask again.
    */
   async #resync(): Promise<void> {
-    for (const [ct, sub] of this.#subscriptions) {
-      try {
-        await this.#call(sub.channel, () => this.#backend.subscribe(sub.channel, sub.onMessage));
-        const read = await this.#read(ct);
-        if (read !== undefined && read.version > sub.lastVersion) {
-          this.#deliver(ct, sub, `${read.version}:${read.payload}`);
+    if (this.#resyncing) {
+      this.#resyncAgain = true;
+      return;
+    }
+    this.#resyncing = true;
+    try {
+      let pending = [...this.#subscriptions];
+      while (!this.#closed && pending.length > 0) {
+        this.#resyncAgain = false;
+        const failed: typeof pending = [];
+        for (const [ct, sub] of pending) {
+          if (this.#subscriptions.get(ct) !== sub) continue;
+          try {
+            await this.#call(sub.channel, () => this.#backend.subscribe(sub.channel, sub.onMessage));
+            const read = await this.#read(ct);
+            if (read !== undefined && read.version > sub.lastVersion) {
+              this.#deliver(ct, sub, `${read.version}:${read.payload}`);
+            }
+          } catch {
+            failed.push([ct, sub]);
+          }
         }
-      } catch {
-        // still down: the next reconnect tries again
+        pending = this.#resyncAgain ? [...this.#subscriptions] : failed;
+        if (failed.length > 0) await new Promise((r) => setTimeout(r, RESYNC_RETRY_MS).unref());
       }
+    } finally {
+      this.#resyncing = false;
     }
   }
 
@@ -347,6 +380,8 @@ export class RedisStore<T extends StoredSession> implements SessionStore<T> {
     oneConnection = false,
   ): Promise<R> {
     this.#checkOpen();
+    // Known down: answer now rather than after a timeout (the client reconnects on its own).
+    if (!this.#backend.isReady()) throw new StoreError('UNAVAILABLE', 'Redis connection is down, reconnecting');
     const work =
       oneConnection && key !== undefined
         ? this.#backend.withConnection(key, fn)

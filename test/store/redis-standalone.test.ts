@@ -3,7 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createClient } from 'redis';
 import { RedisStore } from '../../src/store/redis.js';
 import { describeRedis } from '../../src/store/redis-health.js';
-import type { RedisStoreOptions } from '../../src/store/redis-options.js';
+import { RedisConfigError, type RedisStoreOptions } from '../../src/store/redis-options.js';
 import { StoreError } from '../../src/store/store.js';
 import { makeCertificates, startRedis, stopAll, type RedisProcess, type TlsFiles } from '../support/redis.js';
 import { describeStoreContract, eventually, expectStoreError, newSession, sleep, type TestSession } from './contract.js';
@@ -84,14 +84,15 @@ describe('Redis store, standalone specifics', () => {
     await unprefixed.close();
   });
 
-  it('refuses servers it cannot authenticate or trust', async () => {
-    await expectStoreError(RedisStore.connect({ ...plainOptions(), redisPw: 'wrong' }), 'UNAVAILABLE');
-    // the reason, not only the timeout, and never the password
-    const refused = await RedisStore.connect({ ...plainOptions(), redisPw: 'wrong', redisTimeoutMs: 1000 }).catch((e: Error) => e);
-    expect((refused as Error).message).toMatch(/^cannot connect to Redis within 1000 ms: WRONGPASS/);
-    expect((refused as Error).message).not.toContain('wrong');
+  it('refuses servers it cannot authenticate or trust, at once and naming the option', async () => {
+    // A long timeout: only a refusal that is not retried ends the connect with a named cause.
+    const refused = await RedisStore.connect({ ...plainOptions(), redisPw: 'wrong', redisTimeoutMs: 60_000 }).catch((e: Error) => e);
+    expect(refused).toBeInstanceOf(RedisConfigError);
+    expect((refused as Error).message).toBe('Redis refused the credentials (WRONGPASS): check --redis-pw and --redis-username');
     // TLS against the system roots does not trust the test CA
-    await expectStoreError(RedisStore.connect({ redisAddr: tls.addr, redisPw: PW, redisTimeoutMs: 1500 }), 'UNAVAILABLE');
+    const untrusted = await RedisStore.connect({ redisAddr: tls.addr, redisPw: PW, redisTimeoutMs: 60_000 }).catch((e: Error) => e);
+    expect(untrusted).toBeInstanceOf(RedisConfigError);
+    expect((untrusted as Error).message).toMatch(/^the Redis server's TLS certificate does not verify \(.*\): .*--redis-tls-cert-file/);
     // mutual TLS without a client certificate
     await expectStoreError(
       RedisStore.connect({ redisAddr: mtls.addr, redisPw: PW, redisTlsCertFile: certs.ca, redisTimeoutMs: 1500 }),
