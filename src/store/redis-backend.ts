@@ -60,6 +60,9 @@ function reconnectDelay(retries: number): number {
   return Math.min(50 * 2 ** retries, 500) + Math.floor(Math.random() * 100);
 }
 
+/** Longer than any reconnect delay: a subscriber that lost its connection has its next attempt by then. */
+const SUBSCRIBER_CATCH_UP_MS = 1000;
+
 function socketOptions(o: ResolvedRedisOptions, host?: string, port?: number) {
   const common = { connectTimeout: o.timeoutMs, reconnectStrategy: reconnectDelay, host, port };
   return o.tls === false ? { ...common, tls: false as const } : { ...(o.tls as ConnectionOptions), ...common, tls: true as const };
@@ -176,6 +179,32 @@ function sentinel(o: ResolvedRedisOptions, events: BackendEvents): ConnectableBa
     if (readyOnce) for (const fn of reconnectHooks) fn();
     readyOnce = true;
   });
+  // A master that restarts in place (no failover) changes no topology, and the pub/sub proxy
+  // reports nothing when its own connection comes back, so a connection error starts a watch:
+  // once the master answers again, and the subscriber has had time to reconnect too, re-read.
+  let watching = false;
+  const watchRecovery = () => {
+    if (watching || !readyOnce) return;
+    watching = true;
+    const poll = () => {
+      if (!s.isOpen) {
+        watching = false;
+        return;
+      }
+      s.sendCommand(false, ['PING']).then(
+        () => {
+          setTimeout(() => {
+            watching = false;
+            for (const fn of reconnectHooks) fn();
+          }, SUBSCRIBER_CATCH_UP_MS).unref();
+        },
+        () => setTimeout(poll, 250).unref(),
+      );
+    };
+    poll();
+  };
+  s.on('error', watchRecovery);
+  s.on('client-error', watchRecovery);
   return {
     mode: 'sentinel',
     noteFailure: () => {},
