@@ -90,6 +90,11 @@ export class RedisStore<T extends StoredSession> implements SessionStore<T> {
   /** A resynchronisation is running; `#resyncAgain` asks it for one more pass over every subscription. */
   #resyncing = false;
   #resyncAgain = false;
+  /**
+   * Listeners whose UNSUBSCRIBE failed (Redis was down): the client keeps them and would
+   * subscribe them again on every reconnect, so the next resynchronisation drops them.
+   */
+  readonly #abandoned = new Map<MessageListener, string>();
 
   private constructor(backend: RedisBackend, options: ResolvedRedisOptions, codec: ValueCodec, runtime: RedisStoreRuntime) {
     this.#backend = backend;
@@ -230,7 +235,13 @@ export class RedisStore<T extends StoredSession> implements SessionStore<T> {
       active.listeners.delete(listener);
       if (active.listeners.size > 0 || this.#subscriptions.get(clientToken) !== active) return;
       this.#subscriptions.delete(clientToken);
-      if (!this.#closed) await this.#call(active.channel, () => this.#backend.unsubscribe(active.channel, active.onMessage));
+      if (this.#closed) return;
+      try {
+        await this.#call(active.channel, () => this.#backend.unsubscribe(active.channel, active.onMessage));
+      } catch (err) {
+        this.#abandoned.set(active.onMessage, active.channel);
+        throw err;
+      }
     };
   }
 
@@ -296,9 +307,18 @@ export class RedisStore<T extends StoredSession> implements SessionStore<T> {
     this.#resyncing = true;
     try {
       let pending = [...this.#subscriptions];
-      while (!this.#closed && pending.length > 0) {
+      while (!this.#closed && (pending.length > 0 || this.#abandoned.size > 0)) {
         this.#resyncAgain = false;
         const failed: typeof pending = [];
+        let unsubscribed = true;
+        for (const [listener, channel] of this.#abandoned) {
+          try {
+            await this.#call(channel, () => this.#backend.unsubscribe(channel, listener));
+            this.#abandoned.delete(listener);
+          } catch {
+            unsubscribed = false;
+          }
+        }
         for (const [ct, sub] of pending) {
           if (this.#subscriptions.get(ct) !== sub) continue;
           try {
@@ -312,7 +332,7 @@ export class RedisStore<T extends StoredSession> implements SessionStore<T> {
           }
         }
         pending = this.#resyncAgain ? [...this.#subscriptions] : failed;
-        if (failed.length > 0) await new Promise((r) => setTimeout(r, RESYNC_RETRY_MS).unref());
+        if (failed.length > 0 || !unsubscribed) await new Promise((r) => setTimeout(r, RESYNC_RETRY_MS).unref());
       }
     } finally {
       this.#resyncing = false;

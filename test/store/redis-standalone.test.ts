@@ -256,6 +256,36 @@ describe('Redis store, standalone specifics', () => {
     }
   }, 30_000);
 
+  it('drops a subscription ended while Redis was down once it is back, and hears the others again', async () => {
+    const down = await startRedis({ password: PW });
+    const options = { redisAddr: down.addr, redisPw: PW, redisNoTls: true, redisTimeoutMs: 1000 };
+    const store = await RedisStore.connect<TestSession>(options);
+    const writer = await RedisStore.connect<TestSession>(options);
+    try {
+      const [kept, ended] = [newSession(), newSession()];
+      await Promise.all([store.create(kept, 60_000), store.create(ended, 60_000)]);
+      const heard: number[] = [];
+      await store.subscribe(kept.clientToken, (v) => heard.push(v.counter));
+      const unsubscribe = await store.subscribe(ended.clientToken, () => undefined);
+      const channel = store.keysOf(ended.clientToken).channel;
+      expect(await down.cli(['PUBSUB', 'NUMSUB', channel], { password: PW })).toBe(`${channel}\n1`);
+
+      await down.stop('SIGKILL');
+      await expectStoreError(unsubscribe(), 'UNAVAILABLE');
+      await down.start();
+      // Redis came back empty (no persistence): the writer puts the kept session back and changes it.
+      await eventually(async () => writer.create(kept, 60_000).then(() => true, () => false), 10_000);
+      await eventually(async () => {
+        await writer.update(kept.clientToken, (cur) => ({ value: { ...cur, counter: cur.counter + 1 }, ttlMs: 60_000, result: 0 }));
+        return heard.length > 0;
+      }, 10_000);
+      await eventually(async () => (await down.cli(['PUBSUB', 'NUMSUB', channel], { password: PW })) === `${channel}\n0`, 5_000);
+      expect(store.available).toBe(true);
+    } finally {
+      await Promise.all([store.close(), writer.close()]);
+    }
+  }, 30_000);
+
   it('describes the server for the check command, and reports an unreachable one', async () => {
     const d = await describeRedis({ ...setups['TLS with the test CA'](), redisWaitReplicas: 1, storeEncryptionKeys: ring });
     expect(d).toMatchObject({ mode: 'standalone', tls: true, user: 'default', reachable: true, encryption: true, replicas: 0 });
