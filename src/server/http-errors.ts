@@ -8,7 +8,7 @@ import type { Failure } from '../session/session.js';
 export const JSON_CONTENT_TYPE = 'application/json; charset=UTF-8';
 
 /** What an unreachable session store answers: 503, so clients and balancers retry later. */
-export const STORE_UNAVAILABLE_MESSAGE = 'session store unavailable';
+const STORE_UNAVAILABLE_MESSAGE = 'session store unavailable';
 
 /** Store and crypto errors in the error table's terms; unknown errors become INTERNAL_ERROR. */
 export function asProtocolError(err: unknown): ProtocolError {

@@ -323,7 +323,8 @@ export async function connectBackend(o: ResolvedRedisOptions, logger?: StoreLogg
   let fail: (err: Error) => void = () => {};
   const failed = new Promise<never>((_, reject) => (fail = reject));
   failed.catch(() => {});
-  let connected = false;
+  /** The connect is decided (connected or given up): later errors are the running client's business. */
+  let settled = false;
   let probing = false;
   const node = o.nodes[0];
   // What the address speaks, asked once: only ever a hint, so its own failures are ignored.
@@ -331,7 +332,7 @@ export async function connectBackend(o: ResolvedRedisOptions, logger?: StoreLogg
     if (probing) return;
     probing = true;
     void check().then((yes) => {
-      if (yes && !connected) fail(new RedisConfigError(message));
+      if (yes && !settled) fail(new RedisConfigError(message));
     });
   };
   const events = {
@@ -340,7 +341,7 @@ export async function connectBackend(o: ResolvedRedisOptions, logger?: StoreLogg
       const message = err instanceof Error ? err.message : String(err);
       if (message !== lastLogged) logger?.warn({ error: message }, 'Redis connection problem');
       lastLogged = message;
-      if (connected) return;
+      if (settled) return;
       // Sentinel wraps the connection's error in one naming the node.
       for (let e: unknown = err, depth = 0; e != null && depth < 3; e = (e as { cause?: unknown }).cause, depth++) {
         const fatal = fatalConnectError(e, o);
@@ -371,10 +372,10 @@ export async function connectBackend(o: ResolvedRedisOptions, logger?: StoreLogg
         }, o.timeoutMs);
       }),
     ]);
-    connected = true;
+    settled = true;
     return backend;
   } catch (err) {
-    connected = true;
+    settled = true;
     backend.destroy();
     if (err instanceof StoreError || err instanceof RedisConfigError) throw err;
     throw new StoreError('UNAVAILABLE', `cannot connect to Redis: ${(err as Error)?.message ?? String(err)}`, { cause: err });
