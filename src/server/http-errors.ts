@@ -7,12 +7,19 @@ import type { Failure } from '../session/session.js';
 
 export const JSON_CONTENT_TYPE = 'application/json; charset=UTF-8';
 
+/** What an unreachable session store answers: 503, so clients and balancers retry later. */
+const STORE_UNAVAILABLE_MESSAGE = 'session store unavailable';
+
 /** Store and crypto errors in the error table's terms; unknown errors become INTERNAL_ERROR. */
 export function asProtocolError(err: unknown): ProtocolError {
   if (err instanceof StoreError) {
-    return err.code === 'SESSION_UNKNOWN'
-      ? new ProtocolError('SESSION_UNKNOWN', '', { cause: err })
-      : new ProtocolError('INTERNAL_ERROR', '', { cause: err });
+    if (err.code === 'SESSION_UNKNOWN') return new ProtocolError('SESSION_UNKNOWN', '', { cause: err });
+    // The reference answers INTERNAL_ERROR when Redis is down; we keep that type (apps switch on
+    // it) and say with the status that the fault is temporary.
+    if (err.code === 'UNAVAILABLE') {
+      return new ProtocolError('INTERNAL_ERROR', STORE_UNAVAILABLE_MESSAGE, { status: 503, cause: err });
+    }
+    return new ProtocolError('INTERNAL_ERROR', '', { cause: err });
   }
   if (err instanceof IdemixError) return toProtocolError(err);
   return toProtocolError(err, 'INTERNAL_ERROR');

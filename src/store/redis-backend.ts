@@ -3,7 +3,15 @@
 
 import { createClient, createCluster, createSentinel, type RedisClientOptions } from 'redis';
 import type { ConnectionOptions } from 'node:tls';
-import type { RedisMode, ResolvedRedisOptions } from './redis-options.js';
+import { RedisConfigError, type RedisMode, type ResolvedRedisOptions } from './redis-options.js';
+import {
+  fatalConnectError,
+  mayBeTlsPort,
+  plainServerMessage,
+  speaksPlainRedis,
+  speaksTls,
+  tlsServerMessage,
+} from './redis-connect-errors.js';
 import { StoreError } from './store.js';
 
 export interface StoreLogger {
@@ -30,6 +38,11 @@ export interface RedisBackend {
   onSubscriberReconnect(fn: () => void): void;
   /** A command failed or timed out: a hint that the topology may have changed. */
   noteFailure(): void;
+  /**
+   * Whether the connection for ordinary commands is up right now. While it is not, commands
+   * fail at once (the offline queue is off), so this is what a readiness check reports.
+   */
+  isReady(): boolean;
   /** Every master and replica reachable, for the health check: a command per node. */
   eachNode(fn: (address: string, send: Send) => Promise<void>): Promise<void>;
   close(): Promise<void>;
@@ -40,11 +53,15 @@ export interface BackendEvents {
   onError(err: unknown): void;
 }
 
-// Reconnect quickly (the store fails requests meanwhile, it does not queue them for long) with
-// jitter, so a fleet of processes does not reconnect in lockstep.
+// Reconnect soon after Redis is back, however long it was away (the delay never grows past
+// half a second), with jitter, so a fleet of processes does not reconnect in lockstep. Every
+// failure is retried: giving up would leave the process broken until it is restarted.
 function reconnectDelay(retries: number): number {
-  return Math.min(50 * 2 ** retries, 1000) + Math.floor(Math.random() * 100);
+  return Math.min(50 * 2 ** retries, 500) + Math.floor(Math.random() * 100);
 }
+
+/** Longer than any reconnect delay: a subscriber that lost its connection has its next attempt by then. */
+const SUBSCRIBER_CATCH_UP_MS = 1000;
 
 function socketOptions(o: ResolvedRedisOptions, host?: string, port?: number) {
   const common = { connectTimeout: o.timeoutMs, reconnectStrategy: reconnectDelay, host, port };
@@ -55,7 +72,10 @@ function clientOptions(o: ResolvedRedisOptions): RedisClientOptions {
   return {
     username: o.username,
     password: o.password,
-    // Commands wait in the offline queue during a reconnect only as long as an operation may take.
+    // While a connection is down, commands fail at once instead of waiting in the offline queue:
+    // the request gets its 503 now, and nothing its caller gave up on is replayed on the next
+    // connection. Sent commands still get at most the operation timeout for their reply.
+    disableOfflineQueue: true,
     commandOptions: { timeout: o.timeoutMs },
     disableClientInfo: true,
   };
@@ -102,6 +122,7 @@ function standalone(o: ResolvedRedisOptions, events: BackendEvents): Connectable
   return {
     mode: 'standalone',
     noteFailure: () => {},
+    isReady: () => client.isReady,
     publishCommand: 'PUBLISH',
     async connect() {
       await client.connect();
@@ -135,6 +156,7 @@ function sentinel(o: ResolvedRedisOptions, events: BackendEvents): ConnectableBa
       username: o.sentinelUsername,
       password: o.sentinelPassword,
       socket: socketOptions(o),
+      disableOfflineQueue: true,
       disableClientInfo: true,
     },
     // Ordinary commands share one reserved, pipelined master connection (node-redis' shared
@@ -146,9 +168,47 @@ function sentinel(o: ResolvedRedisOptions, events: BackendEvents): ConnectableBa
     scanInterval: 1000,
   });
   s.on('error', events.onError);
+  // Errors of the Sentinel and data-node connections (a refused password) arrive here.
+  s.on('client-error', (event: { error: unknown }) => events.onError(event.error));
+  // The client turns not-ready while it follows a new master (or lost every Sentinel) and ready
+  // again once its master connections and the pub/sub proxy are on the new node: messages
+  // committed in between went to channels nobody listened to yet, so the store re-reads.
+  const reconnectHooks: Array<() => void> = [];
+  let readyOnce = false;
+  s.on('ready', () => {
+    if (readyOnce) for (const fn of reconnectHooks) fn();
+    readyOnce = true;
+  });
+  // A master that restarts in place (no failover) changes no topology, and the pub/sub proxy
+  // reports nothing when its own connection comes back, so a connection error starts a watch:
+  // once the master answers again, and the subscriber has had time to reconnect too, re-read.
+  let watching = false;
+  const watchRecovery = () => {
+    if (watching || !readyOnce) return;
+    watching = true;
+    const poll = () => {
+      if (!s.isOpen) {
+        watching = false;
+        return;
+      }
+      s.sendCommand(false, ['PING']).then(
+        () => {
+          setTimeout(() => {
+            watching = false;
+            for (const fn of reconnectHooks) fn();
+          }, SUBSCRIBER_CATCH_UP_MS).unref();
+        },
+        () => setTimeout(poll, 250).unref(),
+      );
+    };
+    poll();
+  };
+  s.on('error', watchRecovery);
+  s.on('client-error', watchRecovery);
   return {
     mode: 'sentinel',
     noteFailure: () => {},
+    isReady: () => s.isReady,
     publishCommand: 'PUBLISH',
     async connect() {
       await s.connect();
@@ -161,9 +221,7 @@ function sentinel(o: ResolvedRedisOptions, events: BackendEvents): ConnectableBa
     async unsubscribe(channel, listener) {
       await s.unsubscribe(channel, listener as Parameters<typeof s.unsubscribe>[1], false);
     },
-    // The Sentinel client's pub/sub proxy follows the master on its own; it does not report
-    // reconnects, so nothing is resynchronised there.
-    onSubscriberReconnect: () => {},
+    onSubscriberReconnect: (fn) => reconnectHooks.push(fn),
     async eachNode(fn) {
       const master = s.getMasterNode();
       if (master !== undefined) await fn(`${master.host}:${master.port}`, (args) => s.sendCommand(false, args));
@@ -211,9 +269,19 @@ function cluster(o: ResolvedRedisOptions, events: BackendEvents): ConnectableBac
       });
   };
   c.on('node-reconnecting', refresh);
+  // A node (or its pub/sub connection) that comes back may have missed what was committed while
+  // the store could not reach it; node-redis re-subscribes, the store re-reads. A first connection
+  // (a pub/sub client opened on demand) has missed nothing.
+  const reconnecting = new Set<string>();
+  c.on('node-reconnecting', (node: { host: string; port: number }) => reconnecting.add(`${node.host}:${node.port}`));
+  c.on('node-ready', (node: { host: string; port: number }) => {
+    if (!reconnecting.delete(`${node.host}:${node.port}`)) return;
+    for (const fn of reconnectHooks) fn();
+  });
   return {
     mode: 'cluster',
     noteFailure: refresh,
+    isReady: () => c.isReady,
     publishCommand: 'SPUBLISH',
     async connect() {
       await c.connect();
@@ -242,39 +310,77 @@ function cluster(o: ResolvedRedisOptions, events: BackendEvents): ConnectableBac
   };
 }
 
-/** Connects within the operation timeout; the backend keeps reconnecting on its own afterwards. */
+/** How long a TLS/plain probe may take: a local or LAN Redis answers in milliseconds. */
+const PROBE_MS = 1000;
+
+/**
+ * Connects within the operation timeout; the backend keeps reconnecting on its own afterwards.
+ * Fails at once, naming the option to change, when Redis refuses the credentials or the TLS
+ * certificate; a TLS/plain mismatch is probed for and named as well.
+ */
 export async function connectBackend(o: ResolvedRedisOptions, logger?: StoreLogger): Promise<RedisBackend> {
   let lastLogged = '';
+  let fail: (err: Error) => void = () => {};
+  const failed = new Promise<never>((_, reject) => (fail = reject));
+  failed.catch(() => {});
+  /** The connect is decided (connected or given up): later errors are the running client's business. */
+  let settled = false;
+  let probing = false;
+  const node = o.nodes[0];
+  // What the address speaks, asked once: only ever a hint, so its own failures are ignored.
+  const probe = (check: () => Promise<boolean>, message: string) => {
+    if (probing) return;
+    probing = true;
+    void check().then((yes) => {
+      if (yes && !settled) fail(new RedisConfigError(message));
+    });
+  };
   const events = {
     onError(err: unknown) {
       // Reconnect attempts repeat the same error; log each distinct one once.
       const message = err instanceof Error ? err.message : String(err);
       if (message !== lastLogged) logger?.warn({ error: message }, 'Redis connection problem');
       lastLogged = message;
+      if (settled) return;
+      // Sentinel wraps the connection's error in one naming the node.
+      for (let e: unknown = err, depth = 0; e != null && depth < 3; e = (e as { cause?: unknown }).cause, depth++) {
+        const fatal = fatalConnectError(e, o);
+        if (fatal !== undefined) return fail(new RedisConfigError(fatal, { cause: e }));
+        if (o.tls === false && mayBeTlsPort(e)) probe(() => speaksTls(node, PROBE_MS), tlsServerMessage(node));
+      }
     },
   };
   const backend = createBackend(o, events);
   let timer: NodeJS.Timeout | undefined;
+  let probeTimer: NodeJS.Timeout | undefined;
   const connecting = backend.connect();
   connecting.catch(() => {});
+  // A TLS client at a plain Redis hears nothing back: no error to go by, so ask after a moment.
+  if (o.tls !== false) {
+    probeTimer = setTimeout(() => probe(() => speaksPlainRedis(node, PROBE_MS), plainServerMessage(node)), Math.min(500, o.timeoutMs / 2));
+  }
   try {
     await Promise.race([
       connecting,
+      failed,
       new Promise<never>((_, reject) => {
-        // The client keeps retrying through a wrong password or an untrusted certificate: name
-        // the last failure, or the operator only learns that it took too long.
+        // Anything else keeps being retried: name the last failure, or the operator only learns
+        // that it took too long.
         timer = setTimeout(() => {
           const cause = lastLogged === '' ? '' : `: ${lastLogged}`;
           reject(new StoreError('UNAVAILABLE', `cannot connect to Redis within ${o.timeoutMs} ms${cause}`));
         }, o.timeoutMs);
       }),
     ]);
+    settled = true;
     return backend;
   } catch (err) {
+    settled = true;
     backend.destroy();
-    if (err instanceof StoreError) throw err;
+    if (err instanceof StoreError || err instanceof RedisConfigError) throw err;
     throw new StoreError('UNAVAILABLE', `cannot connect to Redis: ${(err as Error)?.message ?? String(err)}`, { cause: err });
   } finally {
     clearTimeout(timer);
+    clearTimeout(probeTimer);
   }
 }

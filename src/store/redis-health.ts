@@ -78,7 +78,9 @@ export async function describeRedis(options: RedisStoreOptions): Promise<RedisDe
 
       const policy = await optional(send, ['CONFIG', 'GET', 'maxmemory-policy']);
       const maxmemory = await optional(send, ['CONFIG', 'GET', 'maxmemory']);
-      const value = (reply: unknown) => (Array.isArray(reply) ? String(reply[1]) : undefined);
+      // RESP3 answers CONFIG GET with a map, RESP2 with a flat [name, value] array.
+      const value = (reply: unknown) =>
+        Array.isArray(reply) ? String(reply[1]) : reply !== null && typeof reply === 'object' ? Object.values(reply).map(String)[0] : undefined;
       if (value(maxmemory) !== undefined && value(maxmemory) !== '0' && value(policy) !== 'noeviction') {
         problems.push(`${address} has maxmemory-policy ${value(policy)}: live sessions can be evicted`);
       }

@@ -38,6 +38,8 @@ export interface RedisStoreRuntime {
 }
 
 const TOKEN = /^[A-Za-z0-9]{4,128}$/;
+/** Pause between attempts to resynchronise subscriptions while Redis is still unreachable. */
+const RESYNC_RETRY_MS = 250;
 
 const CREATE_SCRIPT = `
 if redis.call('EXISTS', KEYS[1]) == 1 or redis.call('EXISTS', KEYS[2]) == 1 then return 0 end
@@ -85,6 +87,14 @@ export class RedisStore<T extends StoredSession> implements SessionStore<T> {
   readonly #maxAttempts: number;
   readonly #subscriptions = new Map<string, Subscription<T>>();
   #closed = false;
+  /** A resynchronisation is running; `#resyncAgain` asks it for one more pass over every subscription. */
+  #resyncing = false;
+  #resyncAgain = false;
+  /**
+   * Listeners whose UNSUBSCRIBE failed (Redis was down): the client keeps them and would
+   * subscribe them again on every reconnect, so the next resynchronisation drops them.
+   */
+  readonly #abandoned = new Map<MessageListener, string>();
 
   private constructor(backend: RedisBackend, options: ResolvedRedisOptions, codec: ValueCodec, runtime: RedisStoreRuntime) {
     this.#backend = backend;
@@ -225,10 +235,25 @@ export class RedisStore<T extends StoredSession> implements SessionStore<T> {
       active.listeners.delete(listener);
       if (active.listeners.size > 0 || this.#subscriptions.get(clientToken) !== active) return;
       this.#subscriptions.delete(clientToken);
-      if (!this.#closed) await this.#call(active.channel, () => this.#backend.unsubscribe(active.channel, active.onMessage));
+      if (this.#closed) return;
+      try {
+        await this.#call(active.channel, () => this.#backend.unsubscribe(active.channel, active.onMessage));
+      } catch (err) {
+        this.#abandoned.set(active.onMessage, active.channel);
+        throw err;
+      }
     };
   }
 
+  /**
+   * Whether the store can reach Redis right now, without a round trip: false while the
+   * connection is down and being re-established (requests then fail at once with UNAVAILABLE).
+   */
+  get available(): boolean {
+    return !this.#closed && this.#backend.isReady();
+  }
+
+  /** Fails at once while the connection is known to be down, else within the operation timeout. */
   async ping(): Promise<void> {
     const reply = await this.#call(undefined, (send) => send(['PING']));
     if (reply !== 'PONG') throw new StoreError('UNAVAILABLE', 'unexpected PING reply');
@@ -270,19 +295,47 @@ export class RedisStore<T extends StoredSession> implements SessionStore<T> {
 
   /**
    * After subscriptions may have been lost: subscribe again (a no-op where the client kept
-   * them) and hand listeners anything committed meanwhile.
+   * them) and hand listeners anything committed meanwhile. A subscription that cannot be
+   * resynchronised yet (the command connection may come back a moment after the subscriber's)
+   * is retried until it is, or gone: no later event is guaranteed to ask again.
    */
   async #resync(): Promise<void> {
-    for (const [ct, sub] of this.#subscriptions) {
-      try {
-        await this.#call(sub.channel, () => this.#backend.subscribe(sub.channel, sub.onMessage));
-        const read = await this.#read(ct);
-        if (read !== undefined && read.version > sub.lastVersion) {
-          this.#deliver(ct, sub, `${read.version}:${read.payload}`);
+    if (this.#resyncing) {
+      this.#resyncAgain = true;
+      return;
+    }
+    this.#resyncing = true;
+    try {
+      let pending = [...this.#subscriptions];
+      while (!this.#closed && (pending.length > 0 || this.#abandoned.size > 0)) {
+        this.#resyncAgain = false;
+        const failed: typeof pending = [];
+        let unsubscribed = true;
+        for (const [listener, channel] of this.#abandoned) {
+          try {
+            await this.#call(channel, () => this.#backend.unsubscribe(channel, listener));
+            this.#abandoned.delete(listener);
+          } catch {
+            unsubscribed = false;
+          }
         }
-      } catch {
-        // still down: the next reconnect tries again
+        for (const [ct, sub] of pending) {
+          if (this.#subscriptions.get(ct) !== sub) continue;
+          try {
+            await this.#call(sub.channel, () => this.#backend.subscribe(sub.channel, sub.onMessage));
+            const read = await this.#read(ct);
+            if (read !== undefined && read.version > sub.lastVersion) {
+              this.#deliver(ct, sub, `${read.version}:${read.payload}`);
+            }
+          } catch {
+            failed.push([ct, sub]);
+          }
+        }
+        pending = this.#resyncAgain ? [...this.#subscriptions] : failed;
+        if (failed.length > 0 || !unsubscribed) await new Promise((r) => setTimeout(r, RESYNC_RETRY_MS).unref());
       }
+    } finally {
+      this.#resyncing = false;
     }
   }
 
@@ -347,6 +400,8 @@ export class RedisStore<T extends StoredSession> implements SessionStore<T> {
     oneConnection = false,
   ): Promise<R> {
     this.#checkOpen();
+    // Known down: answer now rather than after a timeout (the client reconnects on its own).
+    if (!this.#backend.isReady()) throw new StoreError('UNAVAILABLE', 'Redis connection is down, reconnecting');
     const work =
       oneConnection && key !== undefined
         ? this.#backend.withConnection(key, fn)

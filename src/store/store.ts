@@ -55,7 +55,11 @@ export interface SessionStore<T extends StoredSession> {
    * process sharing the store. Resolves once the subscription is active.
    */
   subscribe(clientToken: string, listener: (value: T) => void): Promise<Unsubscribe>;
-  /** Round trip to the backend; throws StoreError('UNAVAILABLE') when it is down. */
+  /**
+   * Round trip to the backend; throws StoreError('UNAVAILABLE') when it is down: at once when
+   * the store already knows (its connection is down), else within the operation timeout. What
+   * health and readiness checks call.
+   */
   ping(): Promise<void>;
   close(): Promise<void>;
 }

@@ -120,7 +120,7 @@ describe('HTTP edges (§13.30, 31)', () => {
     expect((await h.inject({ method: 'GET', url: '/health' })).statusCode).toBe(404);
     await h.store.close();
     const down = await h.inject({ method: 'GET', url: '/api/health' });
-    expect(down.statusCode).toBe(500);
+    expect(down.statusCode).toBe(503);
     expect(down.json().error).toBe('INTERNAL_ERROR');
   });
 

@@ -3,8 +3,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { RedisStore } from '../../src/store/redis.js';
 import { describeRedis } from '../../src/store/redis-health.js';
 import type { RedisStoreOptions } from '../../src/store/redis-options.js';
-import { startCluster, stopAll, type ClusterSetup } from '../support/redis.js';
-import { describeStoreContract, eventually, newSession, type TestSession } from './contract.js';
+import { startCluster, stopAll, waitFor, type ClusterSetup } from '../support/redis.js';
+import { describeStoreContract, eventually, expectStoreError, newSession, sleep, type TestSession } from './contract.js';
 import { clusterSlot } from './slot.js';
 
 const PW = 'cluster-secret';
@@ -102,4 +102,37 @@ describe('Redis Cluster specifics', () => {
     await eventually(() => seen.includes('DONE'), 10_000);
     await Promise.all([store.close(), watcher.close()]);
   }, 40_000);
+
+  // Last: it takes the whole cluster down (without persistence, so the data goes with it).
+  it('fails fast while every node is down, and serves again, subscriptions included, once they are back', async () => {
+    const store = await RedisStore.connect<TestSession>(options());
+    const writer = await RedisStore.connect<TestSession>(options());
+    const s = newSession('CONNECTED');
+    await store.create(s, 60_000);
+    const seen: number[] = [];
+    await store.subscribe(s.clientToken, (v) => seen.push(v.counter));
+
+    const down = cluster.nodes.filter((n) => n.child !== undefined);
+    await Promise.all(down.map((n) => n.stop('SIGKILL')));
+    await expectStoreError(store.get(s.clientToken), 'UNAVAILABLE');
+    await expectStoreError(store.ping(), 'UNAVAILABLE');
+    await sleep(2000);
+    await expectStoreError(writer.update(s.clientToken, (cur) => ({ value: cur, ttlMs: 60_000, result: 0 })), 'UNAVAILABLE');
+
+    await Promise.all(down.map((n) => n.start()));
+    await waitFor(async () => {
+      for (const n of down) if (!(await n.cli(['CLUSTER', 'INFO'], { password: PW })).includes('cluster_state:ok')) return false;
+      return true;
+    }, 20_000);
+    await eventually(async () => writer.create(s, 60_000).then(() => true, () => false), 10_000);
+    await eventually(async () => store.ping().then(() => true, () => false), 10_000);
+    // The subscription taken before the outage hears commits made after it.
+    await eventually(async () => {
+      await writer.update(s.clientToken, (cur) => ({ value: { ...cur, counter: cur.counter + 1 }, ttlMs: 60_000, result: 0 }));
+      return seen.length > 0;
+    }, 10_000);
+    const last = (await store.get(s.clientToken))?.counter;
+    await eventually(() => seen[seen.length - 1] === last, 5_000);
+    await Promise.all([store.close(), writer.close()]);
+  }, 60_000);
 });

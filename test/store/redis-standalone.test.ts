@@ -3,7 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createClient } from 'redis';
 import { RedisStore } from '../../src/store/redis.js';
 import { describeRedis } from '../../src/store/redis-health.js';
-import type { RedisStoreOptions } from '../../src/store/redis-options.js';
+import { RedisConfigError, type RedisStoreOptions } from '../../src/store/redis-options.js';
 import { StoreError } from '../../src/store/store.js';
 import { makeCertificates, startRedis, stopAll, type RedisProcess, type TlsFiles } from '../support/redis.js';
 import { describeStoreContract, eventually, expectStoreError, newSession, sleep, type TestSession } from './contract.js';
@@ -84,14 +84,15 @@ describe('Redis store, standalone specifics', () => {
     await unprefixed.close();
   });
 
-  it('refuses servers it cannot authenticate or trust', async () => {
-    await expectStoreError(RedisStore.connect({ ...plainOptions(), redisPw: 'wrong' }), 'UNAVAILABLE');
-    // the reason, not only the timeout, and never the password
-    const refused = await RedisStore.connect({ ...plainOptions(), redisPw: 'wrong', redisTimeoutMs: 1000 }).catch((e: Error) => e);
-    expect((refused as Error).message).toMatch(/^cannot connect to Redis within 1000 ms: WRONGPASS/);
-    expect((refused as Error).message).not.toContain('wrong');
+  it('refuses servers it cannot authenticate or trust, at once and naming the option', async () => {
+    // A long timeout: only a refusal that is not retried ends the connect with a named cause.
+    const refused = await RedisStore.connect({ ...plainOptions(), redisPw: 'wrong', redisTimeoutMs: 60_000 }).catch((e: Error) => e);
+    expect(refused).toBeInstanceOf(RedisConfigError);
+    expect((refused as Error).message).toBe('Redis refused the credentials (WRONGPASS): check --redis-pw and --redis-username');
     // TLS against the system roots does not trust the test CA
-    await expectStoreError(RedisStore.connect({ redisAddr: tls.addr, redisPw: PW, redisTimeoutMs: 1500 }), 'UNAVAILABLE');
+    const untrusted = await RedisStore.connect({ redisAddr: tls.addr, redisPw: PW, redisTimeoutMs: 60_000 }).catch((e: Error) => e);
+    expect(untrusted).toBeInstanceOf(RedisConfigError);
+    expect((untrusted as Error).message).toMatch(/^the Redis server's TLS certificate does not verify \(.*\): .*--redis-tls-cert-file/);
     // mutual TLS without a client certificate
     await expectStoreError(
       RedisStore.connect({ redisAddr: mtls.addr, redisPw: PW, redisTlsCertFile: certs.ca, redisTimeoutMs: 1500 }),
@@ -252,6 +253,36 @@ describe('Redis store, standalone specifics', () => {
       process.off('unhandledRejection', onUnhandled);
       await store.close();
       await other.close();
+    }
+  }, 30_000);
+
+  it('drops a subscription ended while Redis was down once it is back, and hears the others again', async () => {
+    const down = await startRedis({ password: PW });
+    const options = { redisAddr: down.addr, redisPw: PW, redisNoTls: true, redisTimeoutMs: 1000 };
+    const store = await RedisStore.connect<TestSession>(options);
+    const writer = await RedisStore.connect<TestSession>(options);
+    try {
+      const [kept, ended] = [newSession(), newSession()];
+      await Promise.all([store.create(kept, 60_000), store.create(ended, 60_000)]);
+      const heard: number[] = [];
+      await store.subscribe(kept.clientToken, (v) => heard.push(v.counter));
+      const unsubscribe = await store.subscribe(ended.clientToken, () => undefined);
+      const channel = store.keysOf(ended.clientToken).channel;
+      expect(await down.cli(['PUBSUB', 'NUMSUB', channel], { password: PW })).toBe(`${channel}\n1`);
+
+      await down.stop('SIGKILL');
+      await expectStoreError(unsubscribe(), 'UNAVAILABLE');
+      await down.start();
+      // Redis came back empty (no persistence): the writer puts the kept session back and changes it.
+      await eventually(async () => writer.create(kept, 60_000).then(() => true, () => false), 10_000);
+      await eventually(async () => {
+        await writer.update(kept.clientToken, (cur) => ({ value: { ...cur, counter: cur.counter + 1 }, ttlMs: 60_000, result: 0 }));
+        return heard.length > 0;
+      }, 10_000);
+      await eventually(async () => (await down.cli(['PUBSUB', 'NUMSUB', channel], { password: PW })) === `${channel}\n0`, 5_000);
+      expect(store.available).toBe(true);
+    } finally {
+      await Promise.all([store.close(), writer.close()]);
     }
   }, 30_000);
 
