@@ -6,6 +6,7 @@ import { availableParallelism } from 'node:os';
 import type { SchemeRegistry } from '../scheme/types.js';
 import { createValueCodec } from '../store/encryption.js';
 import { RedisConfigError, resolveRedisOptions, type RedisStoreOptions } from '../store/redis-options.js';
+import { checkLimits, type Limits } from './limits.js';
 
 export type { RedisStoreOptions };
 
@@ -97,6 +98,8 @@ export interface ServerOptions {
   acceptInsecureProtocolVersions?: boolean;
   /** Worker threads for proof verification and issuance; 0 or absent = on the server's own thread. */
   cryptoWorkers?: number;
+  /** Request, session, stream and connection limits (limits.ts); absent ones take their defaults. */
+  limits?: Partial<Limits>;
 }
 
 /** A configuration the server refuses to start with. `problems` lists each finding (one or more). */
@@ -273,6 +276,7 @@ export function validateOptions(input: ServerOptions): ServerOptions {
       throw new OptionsError(`crypto_workers must be between 0 and ${MAX_CRYPTO_WORKERS} (was ${o.cryptoWorkers})`);
     }
   }
+  checkLimits(o.limits);
 
   return o;
 }
