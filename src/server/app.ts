@@ -7,7 +7,7 @@ import { registerCors } from './cors.js';
 import { asProtocolError, JSON_CONTENT_TYPE, sendError } from './http-errors.js';
 import { registerRequestorRoutes } from './requestor-routes.js';
 import { StreamRegistry } from './sse.js';
-import { limitConnections, serverTimeouts } from './connection-limits.js';
+import { clientErrorHandler, limitConnections, serverTimeouts } from './connection-limits.js';
 import { bodyLimitOf, checkBodyDepth, limitsOf } from './limits.js';
 import { registerStaticSessionRoute } from './static-sessions.js';
 
@@ -43,6 +43,7 @@ export function buildApp(ctx: ServerContext, role: AppRole, streams: StreamRegis
     ...(tls ? { https: { cert: tls.cert, key: tls.key, minVersion: 'TLSv1.2' as const, ...timeouts } } : {}),
     http: timeouts,
     keepAliveTimeout: timeouts.keepAliveTimeout,
+    clientErrorHandler,
     loggerInstance: ctx.log,
     // Fastify's request log lines carry URLs, and URLs carry session tokens.
     logController: new LogController({ disableRequestLogging: true }),

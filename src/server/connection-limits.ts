@@ -4,8 +4,9 @@
 // a connection for 30 s whatever the timeout says; the interval here follows the timeouts instead.
 // Event streams are exempt: once a request has arrived, only the idle (keep-alive) timeout applies
 // between requests, and a stream is one long response.
-import type { Server as HttpServer } from 'node:http';
+import { STATUS_CODES, type Server as HttpServer } from 'node:http';
 import type { Socket } from 'node:net';
+import { ProtocolError, remoteError } from '../protocol/errors.js';
 import { bound, type Limits } from './limits.js';
 
 /** Options for http(s).createServer. */
@@ -41,4 +42,26 @@ export function limitConnections(server: HttpServer, limits: Limits): void {
       else open.delete(address);
     });
   });
+}
+
+/**
+ * What a client hears when its request never arrived whole (too slow, headers too large, not
+ * HTTP): the protocol's error JSON, then the connection closes.
+ */
+export function clientErrorHandler(err: Error & { code?: string }, socket: Socket): void {
+  if (err.code === 'ECONNRESET' || socket.destroyed) return;
+  const [status, message] =
+    err.code === 'ERR_HTTP_REQUEST_TIMEOUT'
+      ? [408, 'request not received in time']
+      : err.code === 'HPE_HEADER_OVERFLOW'
+        ? [431, 'request headers too large']
+        : [400, 'malformed HTTP request'];
+  const body = JSON.stringify(remoteError(new ProtocolError('INVALID_REQUEST', message, { status })));
+  if (socket.writable) {
+    socket.write(
+      `HTTP/1.1 ${status} ${STATUS_CODES[status]}\r\nContent-Length: ${Buffer.byteLength(body)}\r\n` +
+        `Content-Type: application/json; charset=UTF-8\r\nConnection: close\r\n\r\n${body}`,
+    );
+  }
+  socket.destroy();
 }
