@@ -1,5 +1,5 @@
 // Every limit is an option like the reference's: config file key, --flag, IRMASERVER_ env var.
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
@@ -29,5 +29,21 @@ describe('limit options', () => {
     expect(options.limits).toEqual({ maxJsonDepth: 12, maxConnectionsPerClient: 0, maxSseListeners: 7 });
     expect(limitsOf(options)).toEqual({ ...DEFAULT_LIMITS, maxJsonDepth: 12, maxConnectionsPerClient: 0, maxSseListeners: 7 });
     expect(load([]).limits).toBeUndefined();
+  });
+});
+
+describe('README', () => {
+  it('lists every limit with its default', () => {
+    const readme = readFileSync(new URL('../../README.md', import.meta.url), 'utf8');
+    const section = readme.split(/^## /m).find((s) => s.startsWith('Running it in production\n'))!;
+    const rows = section.split('\n').filter((l) => l.startsWith('|'));
+    for (const [field, key] of Object.entries(LIMIT_KEYS) as Array<[keyof typeof DEFAULT_LIMITS, string]>) {
+      const row = rows.find((r) => r.includes(`\`${key}\``));
+      expect(row, key).toBeDefined();
+      const cells = row!.split('|').map((c) => c.trim());
+      const keys = cells[2].split('/').map((k) => k.trim().replace(/`/g, ''));
+      const defaults = cells[3].split('/').map((d) => Number(d.trim().split(' ')[0]));
+      expect(defaults[keys.indexOf(key)], key).toBe(DEFAULT_LIMITS[field]);
+    }
   });
 });
