@@ -2,7 +2,7 @@
 // else `request.@context` -> extended request, else an attempt at the pre-condiscon formats.
 // Every form ends up as an extended request with defaults applied.
 import { ProtocolError } from './errors.js';
-import { checkJsonDepth } from './json-depth.js';
+import { checkJsonBounds, type JsonBounds } from './json-bounds.js';
 import { checkRequestShape, type RequestShapeLimits } from './request-shape.js';
 import { parseLegacyRequestorRequest } from './legacy-request.js';
 import {
@@ -32,6 +32,7 @@ export function parseRequestorRequest(input: unknown): RequestorRequest {
 /** What a body may hold before it is parsed at all; each 0 = no limit. */
 export interface RequestBodyLimits extends RequestShapeLimits {
   maxJsonDepth: number;
+  maxJsonValues: number;
 }
 
 /**
@@ -39,7 +40,7 @@ export interface RequestBodyLimits extends RequestShapeLimits {
  * `limits`, checked before the (far costlier) schema check.
  */
 export function parseRequestorRequestText(body: string, limits?: RequestBodyLimits): RequestorRequest {
-  if (limits) checkJsonDepth(body, limits.maxJsonDepth, 'INVALID_REQUEST');
+  if (limits) checkJsonBounds(body, { maxDepth: limits.maxJsonDepth, maxValues: limits.maxJsonValues } satisfies JsonBounds, 'INVALID_REQUEST');
   let input: unknown;
   try {
     input = JSON.parse(body);

@@ -1,7 +1,7 @@
 // How much any one request can make the server do: body sizes, request shapes, JSON depth, stored
 // bytes per session, SSE streams, connections and read timeouts. Each limit has an option of its
 // own (see LIMIT_KEYS); 0 turns a count or size limit off.
-import { checkJsonDepth } from '../protocol/json-depth.js';
+import { checkJsonBounds, type JsonBounds } from '../protocol/json-bounds.js';
 import { OptionsError, type ServerOptions } from './options.js';
 
 export interface Limits {
@@ -13,6 +13,8 @@ export interface Limits {
   maxBodySize: number;
   /** Nesting of arrays and objects in any JSON body, including members nobody reads. */
   maxJsonDepth: number;
+  /** Values (arrays, objects, and members of either) in any JSON body. */
+  maxJsonValues: number;
   /** Credentials one issuance request may ask to issue. */
   maxIssuanceCredentials: number;
   /** Disjunctions of one request's condiscon. */
@@ -42,9 +44,10 @@ export const DEFAULT_LIMITS: Readonly<Limits> = {
   maxClientMessageSize: 2 * MiB,
   maxBodySize: 64 * KiB,
   maxJsonDepth: 64,
+  maxJsonValues: 4096,
   maxIssuanceCredentials: 32,
-  maxDisjunctions: 256,
-  maxRequestAttributes: 1024,
+  maxDisjunctions: 128,
+  maxRequestAttributes: 256,
   maxSessionSize: 8 * MiB,
   maxSseListeners: 4096,
   maxSseListenersPerSession: 16,
@@ -61,6 +64,7 @@ export const LIMIT_KEYS: Readonly<Record<keyof Limits, string>> = {
   maxClientMessageSize: 'max_client_message_size',
   maxBodySize: 'max_body_size',
   maxJsonDepth: 'max_json_depth',
+  maxJsonValues: 'max_json_values',
   maxIssuanceCredentials: 'max_issuance_credentials',
   maxDisjunctions: 'max_disjunctions',
   maxRequestAttributes: 'max_request_attributes',
@@ -110,7 +114,11 @@ export function bodyLimitOf(limits: Limits, path: string): number {
   return bound(limits.maxBodySize);
 }
 
+export function jsonBoundsOf(limits: Limits): JsonBounds {
+  return { maxDepth: limits.maxJsonDepth, maxValues: limits.maxJsonValues };
+}
+
 /** The app's API calls bad input MALFORMED_INPUT; the requestor's, INVALID_REQUEST. */
 export function checkBodyDepth(limits: Limits, url: string, body: string): void {
-  checkJsonDepth(body, limits.maxJsonDepth, url.includes('/irma/session/') ? 'MALFORMED_INPUT' : 'INVALID_REQUEST');
+  checkJsonBounds(body, jsonBoundsOf(limits), url.includes('/irma/session/') ? 'MALFORMED_INPUT' : 'INVALID_REQUEST');
 }

@@ -4,9 +4,9 @@ import { decodeJwt, decodeProtectedHeader, jwtVerify, type JWTPayload } from 'jo
 import { ProtocolError } from '../protocol/errors.js';
 import { parseRequestorRequestText } from '../protocol/request-body.js';
 import { parseRequestorJwtClaims } from '../protocol/requestor-jwt.js';
-import { checkJsonDepth } from '../protocol/json-depth.js';
+import { checkJsonBounds } from '../protocol/json-bounds.js';
 import { checkRequestShape } from '../protocol/request-shape.js';
-import { limitsOf, type Limits } from './limits.js';
+import { jsonBoundsOf, limitsOf, type Limits } from './limits.js';
 import type { RequestorRequest } from '../protocol/requests.js';
 import { sameSecret } from '../session/tokens.js';
 import type { ServerOptions, RequestorOptions } from './options.js';
@@ -56,8 +56,9 @@ export class RequestorAuthenticator {
   async #jwt(authorization: string | undefined, body: string): Promise<AuthenticatedRequest> {
     if (this.options.noAuth || authorization !== undefined) throw new ProtocolError('INVALID_REQUEST', NOT_AUTHENTICATED);
     const jwt = body.trim();
-    // jose parses the payload before the signature is checked: its depth must be known first.
-    checkJsonDepth(Buffer.from(jwt.split('.')[1] ?? '', 'base64url').toString('utf8'), this.#limits.maxJsonDepth, 'INVALID_REQUEST');
+    // jose parses the payload before the signature is checked: its size must be known first.
+    const payloadText = Buffer.from(jwt.split('.')[1] ?? '', 'base64url').toString('utf8');
+    checkJsonBounds(payloadText, jsonBoundsOf(this.#limits), 'INVALID_REQUEST');
     let header: { alg?: string; kid?: string };
     let unverified: JWTPayload;
     try {

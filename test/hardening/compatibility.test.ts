@@ -126,8 +126,9 @@ describe('big integers as bare JSON numbers', () => {
     expect(await result(token)).toMatchObject({ proofStatus: 'VALID', disclosed: [[{ rawvalue: expect.any(String) }]] });
   });
 
-  it('are refused when negative or fractional, and the session stays as it was', async () => {
-    for (const bad of [(a: bigint) => `-${a}`, (a: bigint) => `${a}.5`, () => '1e400']) {
+  it('are refused when negative, fractional or absurdly long, and the session stays as it was', async () => {
+    // Beyond what any protocol value has (decimal conversion is quadratic): refused, not converted.
+    for (const bad of [(a: bigint) => `-${a}`, (a: bigint) => `${a}.5`, () => '1e400', () => '9'.repeat(1_000_000)]) {
       const { ct, token, body } = await replay('disclose-firstname');
       const res = await post(ct, 'proofs', withBareNumber(body, bad));
       expect(res.statusCode, res.body).toBe(400);
