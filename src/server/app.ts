@@ -8,7 +8,7 @@ import { asProtocolError, JSON_CONTENT_TYPE, sendError } from './http-errors.js'
 import { registerRequestorRoutes } from './requestor-routes.js';
 import { StreamRegistry } from './sse.js';
 import { clientErrorHandler, limitConnections, serverTimeouts } from './connection-limits.js';
-import { bodyLimitOf, checkBodyDepth, limitsOf } from './limits.js';
+import { bodyLimitOf, checkBodyBounds, limitsOf } from './limits.js';
 import { registerStaticSessionRoute } from './static-sessions.js';
 
 /** Which APIs one listener serves: all, or (with a separate client port) one side each. */
@@ -58,11 +58,11 @@ export function buildApp(ctx: ServerContext, role: AppRole, streams: StreamRegis
   const prefix = prefixOf(ctx.options.apiPrefix);
 
   // Bodies stay text: handlers decide how to parse them (JSON, JWT, or bytes for the replay cache).
-  // Every body is checked for depth here, whether or not a handler would read all of it.
+  // Every body is checked for depth and size here, whether or not a handler would read all of it.
   app.removeAllContentTypeParsers();
   app.addContentTypeParser('*', { parseAs: 'string' }, (req, body, done) => {
     try {
-      checkBodyDepth(limits, req.url, body as string);
+      checkBodyBounds(limits, req.url, body as string);
     } catch (err) {
       return done(err as Error, undefined);
     }

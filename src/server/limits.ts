@@ -119,6 +119,6 @@ export function jsonBoundsOf(limits: Limits): JsonBounds {
 }
 
 /** The app's API calls bad input MALFORMED_INPUT; the requestor's, INVALID_REQUEST. */
-export function checkBodyDepth(limits: Limits, url: string, body: string): void {
+export function checkBodyBounds(limits: Limits, url: string, body: string): void {
   checkJsonBounds(body, jsonBoundsOf(limits), url.includes('/irma/session/') ? 'MALFORMED_INPUT' : 'INVALID_REQUEST');
 }
