@@ -130,3 +130,27 @@ describe('connection floods', () => {
     expect(res.status).toBe(200);
   });
 });
+
+describe('timeouts', () => {
+  it('closes a keep-alive connection idle for idle_timeout, and a body that trickles in past read_timeout', async () => {
+    server = await startLive({ limits: { idleTimeout: 300, readHeaderTimeout: 500, readTimeout: 800 } });
+    const port = server.running.port;
+    // Keep-alive: one request answered, then nothing; the server hangs up after the idle timeout.
+    const idle = client(port, '127.0.0.4');
+    idle.socket.write('GET /health HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n');
+    const idleOutcome = await idle.outcome;
+    expect(idleOutcome.answer).toMatch(/^HTTP\/1\.1 200 /);
+    expect(idleOutcome.closedAfter).toBeGreaterThanOrEqual(250);
+    expect(idleOutcome.closedAfter).toBeLessThan(3000);
+    // Headers in time, but the body one byte at a time: 408 once read_timeout has passed.
+    const slowBody = client(port, '127.0.0.4');
+    slowBody.socket.write('POST /session HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\nContent-Length: 1000\r\n\r\n');
+    const drip = setInterval(() => slowBody.socket.writable && slowBody.socket.write('{'), 50);
+    const bodyOutcome = await slowBody.outcome;
+    clearInterval(drip);
+    console.log(`idle keep-alive closed after ${idleOutcome.closedAfter} ms; trickling body answered 408 after ${bodyOutcome.closedAfter} ms`);
+    expect(bodyOutcome.answer).toMatch(/^HTTP\/1\.1 408 /);
+    expect(bodyOutcome.closedAfter).toBeGreaterThanOrEqual(700);
+    expect(bodyOutcome.closedAfter).toBeLessThan(4000);
+  });
+});
