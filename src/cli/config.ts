@@ -12,6 +12,7 @@ import {
   type RequestorOptions,
   type ServerOptions,
 } from '../server/options.js';
+import { LIMIT_KEYS, type Limits } from '../server/limits.js';
 import { findConfigFile, readConfigFile } from './config-file.js';
 import { envName, OPTION_SPECS, SPEC_BY_KEY, type OptionSpec } from './option-specs.js';
 import { describeParseError } from './parse-error.js';
@@ -111,6 +112,10 @@ export function loadConfig(input: ConfigInput): LoadedConfig {
   set('logJson', 'log_json');
   set('acceptInsecureProtocolVersions', 'accept_insecure_protocol_versions');
   set('cryptoWorkers', 'crypto_workers');
+  for (const [field, key] of Object.entries(LIMIT_KEYS) as Array<[keyof Limits, string]>) {
+    const v = get<number>(key);
+    if (v !== undefined) (o.limits ??= {})[field] = v;
+  }
 
   const storeType = get<string>('store_type');
   if (storeType !== undefined && storeType !== '') {

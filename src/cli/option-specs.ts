@@ -29,6 +29,7 @@ const G_STORE = 'Session store configuration';
 const G_JWT = 'JWT configuration';
 const G_TLS = 'TLS configuration (leave empty to disable TLS)';
 const G_OTHER = 'Other options';
+const G_LIMITS = 'Limits on what one request may cost';
 
 export const OPTION_SPECS: readonly OptionSpec[] = [
   { key: 'config', short: 'c', kind: 'string', group: G_SCHEMES, help: 'path to configuration file' },
@@ -144,6 +145,30 @@ export const OPTION_SPECS: readonly OptionSpec[] = [
     help: 'accept IRMA app protocol versions below 2.5' },
   { key: 'crypto_workers', kind: 'int', group: G_OTHER,
     help: 'worker threads for proof verification and issuance, 0 = none (default: CPUs - 1, at most 4)' },
+
+  { key: 'max_session_request_size', kind: 'int', group: G_LIMITS, help: 'bytes of a session request body (POST /session), 0 = no limit (default 1048576)' },
+  { key: 'max_client_message_size', kind: 'int', group: G_LIMITS,
+    help: 'bytes of the app\'s proofs or commitments body, 0 = no limit (default 2097152)' },
+  { key: 'max_body_size', kind: 'int', group: G_LIMITS, help: 'bytes of any other request body, 0 = no limit (default 65536)' },
+  { key: 'max_json_depth', kind: 'int', group: G_LIMITS, help: 'nesting depth of JSON bodies, 0 = no limit (default 64)' },
+  { key: 'max_json_values', kind: 'int', group: G_LIMITS, help: 'values (arrays, objects and their members) in a JSON body, 0 = no limit (default 4096)' },
+  { key: 'max_issuance_credentials', kind: 'int', group: G_LIMITS,
+    help: 'credentials per issuance request, 0 = no limit (default 32)' },
+  { key: 'max_disjunctions', kind: 'int', group: G_LIMITS, help: 'disjunctions per session request, 0 = no limit (default 128)' },
+  { key: 'max_request_attributes', kind: 'int', group: G_LIMITS,
+    help: 'attributes named by one session request (to disclose and to issue), 0 = no limit (default 256)' },
+  { key: 'max_session_size', kind: 'int', group: G_LIMITS, help: 'bytes of stored state per session, 0 = no limit (default 8388608)' },
+  { key: 'max_sse_listeners', kind: 'int', group: G_LIMITS, help: 'open server-sent event streams, 0 = no limit (default 4096)' },
+  { key: 'max_sse_listeners_per_session', kind: 'int', group: G_LIMITS,
+    help: 'open server-sent event streams per session, 0 = no limit (default 16)' },
+  { key: 'max_connections', kind: 'int', group: G_LIMITS, help: 'open connections per listener, 0 = no limit (default 8192)' },
+  { key: 'max_connections_per_client', kind: 'int', group: G_LIMITS,
+    help: 'open connections from one client address, 0 = no limit (set 0 behind a proxy) (default 256)' },
+  { key: 'read_header_timeout', kind: 'int', group: G_LIMITS, help: 'milliseconds a client may take to send request headers (default 2000)' },
+  { key: 'read_timeout', kind: 'int', group: G_LIMITS,
+    help: 'milliseconds a client may take to send a whole request (default 2000)' },
+  { key: 'idle_timeout', kind: 'int', group: G_LIMITS,
+    help: 'milliseconds an idle keep-alive connection stays open (default 5000; event streams are exempt)' },
 ];
 
 export const SPEC_BY_KEY: ReadonlyMap<string, OptionSpec> = new Map(OPTION_SPECS.map((s) => [s.key, s]));

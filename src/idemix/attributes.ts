@@ -22,12 +22,23 @@ export function encodeAttribute(value: string | null, version: AttributeEncoding
 }
 
 /** Inverse of encodeAttribute; version 3 even values are the null attribute. */
-export function decodeAttribute(m: bigint, version: AttributeEncodingVersion = 3): string | null {
+export function decodeAttribute(m: bigint, version: AttributeEncodingVersion = 3, opts: { strict?: boolean } = {}): string | null {
   if (m < 0n) throw new IdemixError('MALFORMED', 'attribute value is negative');
-  if (version === 2) return toBytes(m).toString('utf8');
-  if ((m & 1n) === 0n) return null;
-  return toBytes(m >> 1n).toString('utf8');
+  if (version !== 2 && (m & 1n) === 0n) return null;
+  const bytes = toBytes(version === 2 ? m : m >> 1n);
+  if (!opts.strict) return bytes.toString('utf8');
+  try {
+    return STRICT_UTF8.decode(bytes);
+  } catch {
+    throw new IdemixError('INVALID_PROOF', 'attribute value is not valid UTF-8');
+  }
 }
+
+/**
+ * A verifier must not accept a value that is not text: replacing its bad bytes (as a lenient
+ * decoder does) would let different signed values read as one.
+ */
+const STRICT_UTF8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
 
 /**
  * The value an attribute contributes as an exponent: itself when it fits in Lm bits, else the

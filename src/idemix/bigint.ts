@@ -117,6 +117,12 @@ export function encodeB64(x: bigint): string {
   return toBytes(x).toString('base64');
 }
 
+/**
+ * No value of the protocol comes near this (the largest, for 4096-bit keys, have some 5,000 bits);
+ * anything longer is refused before it costs a decode.
+ */
+const MAX_B64_LENGTH = 8192;
+
 const B64 = /^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$/;
 
 /**
@@ -125,6 +131,7 @@ const B64 = /^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$/;
  */
 export function decodeB64(v: unknown, what = 'integer'): bigint {
   if (typeof v === 'string') {
+    if (v.length > MAX_B64_LENGTH) throw new IdemixError('MALFORMED', `${what} is too large`);
     if (!B64.test(v)) throw new IdemixError('MALFORMED', `${what} is not valid base64`);
     return fromBytes(Buffer.from(v, 'base64'));
   }

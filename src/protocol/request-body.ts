@@ -2,6 +2,8 @@
 // else `request.@context` -> extended request, else an attempt at the pre-condiscon formats.
 // Every form ends up as an extended request with defaults applied.
 import { ProtocolError } from './errors.js';
+import { checkJsonBounds, type JsonBounds } from './json-bounds.js';
+import { checkRequestShape, type RequestShapeLimits } from './request-shape.js';
 import { parseLegacyRequestorRequest } from './legacy-request.js';
 import {
   contextOf,
@@ -27,13 +29,24 @@ export function parseRequestorRequest(input: unknown): RequestorRequest {
   return parseRequestorRequestAs(type, input);
 }
 
-/** The same from the raw body text; unparseable JSON is INVALID_REQUEST too. */
-export function parseRequestorRequestText(body: string): RequestorRequest {
+/** What a body may hold before it is parsed at all; each 0 = no limit. */
+export interface RequestBodyLimits extends RequestShapeLimits {
+  maxJsonDepth: number;
+  maxJsonValues: number;
+}
+
+/**
+ * The same from the raw body text; unparseable JSON is INVALID_REQUEST too, and so is a body over
+ * `limits`, checked before the (far costlier) schema check.
+ */
+export function parseRequestorRequestText(body: string, limits?: RequestBodyLimits): RequestorRequest {
+  if (limits) checkJsonBounds(body, { maxDepth: limits.maxJsonDepth, maxValues: limits.maxJsonValues } satisfies JsonBounds, 'INVALID_REQUEST');
   let input: unknown;
   try {
     input = JSON.parse(body);
   } catch (e) {
     throw new ProtocolError('INVALID_REQUEST', e instanceof Error ? e.message : 'invalid JSON');
   }
+  if (limits) checkRequestShape(input, limits);
   return parseRequestorRequest(input);
 }

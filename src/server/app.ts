@@ -7,15 +7,9 @@ import { registerCors } from './cors.js';
 import { asProtocolError, JSON_CONTENT_TYPE, sendError } from './http-errors.js';
 import { registerRequestorRoutes } from './requestor-routes.js';
 import { StreamRegistry } from './sse.js';
+import { clientErrorHandler, limitConnections, serverTimeouts } from './connection-limits.js';
+import { bodyLimitOf, checkBodyBounds, limitsOf } from './limits.js';
 import { registerStaticSessionRoute } from './static-sessions.js';
-
-/** Request bodies larger than this are refused (spec §9.5). */
-export const BODY_LIMIT = 10 * 1024 * 1024;
-/**
- * A request (headers and body) must arrive within this many ms (spec §9.5), so slow senders cannot
- * hold connections and half-read bodies open; Fastify's default is no limit at all.
- */
-export const READ_TIMEOUT_MS = 2000;
 
 /** Which APIs one listener serves: all, or (with a separate client port) one side each. */
 export type AppRole = 'all' | 'requestor' | 'client';
@@ -43,23 +37,40 @@ export interface TlsMaterial {
 }
 
 export function buildApp(ctx: ServerContext, role: AppRole, streams: StreamRegistry, tls?: TlsMaterial): FastifyInstance {
+  const limits = limitsOf(ctx.options);
+  const timeouts = serverTimeouts(limits);
   const app = Fastify({
-    ...(tls ? { https: { cert: tls.cert, key: tls.key, minVersion: 'TLSv1.2' as const } } : {}),
+    ...(tls ? { https: { cert: tls.cert, key: tls.key, minVersion: 'TLSv1.2' as const, ...timeouts } } : {}),
+    http: timeouts,
+    keepAliveTimeout: timeouts.keepAliveTimeout,
+    clientErrorHandler,
     loggerInstance: ctx.log,
     // Fastify's request log lines carry URLs, and URLs carry session tokens.
     logController: new LogController({ disableRequestLogging: true }),
-    bodyLimit: BODY_LIMIT,
-    requestTimeout: READ_TIMEOUT_MS,
+    bodyLimit: bodyLimitOf(limits, ''),
+    requestTimeout: timeouts.requestTimeout,
     exposeHeadRoutes: false,
     // Shutting down must not wait for keep-alive clients to hang up.
     forceCloseConnections: true,
     routerOptions: { ignoreTrailingSlash: true },
   });
+  limitConnections(app.server, limits);
   const prefix = prefixOf(ctx.options.apiPrefix);
 
   // Bodies stay text: handlers decide how to parse them (JSON, JWT, or bytes for the replay cache).
+  // Every body is checked for depth and size here, whether or not a handler would read all of it.
   app.removeAllContentTypeParsers();
-  app.addContentTypeParser('*', { parseAs: 'string', bodyLimit: BODY_LIMIT }, (_req, body, done) => done(null, body));
+  app.addContentTypeParser('*', { parseAs: 'string' }, (req, body, done) => {
+    try {
+      checkBodyBounds(limits, req.url, body as string);
+    } catch (err) {
+      return done(err as Error, undefined);
+    }
+    done(null, body);
+  });
+  app.addHook('onRoute', (route) => {
+    route.bodyLimit ??= bodyLimitOf(limits, route.url.slice(prefix.length));
+  });
 
   registerCors(app);
 

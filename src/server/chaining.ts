@@ -2,6 +2,7 @@
 // next-session endpoint gets the result and may answer with the request of the next session.
 import { ProtocolError } from '../protocol/errors.js';
 import { parseRequestorRequestText } from '../protocol/request-body.js';
+import { limitsOf } from './limits.js';
 import { implicitDisclosure } from '../protocol/chaining.js';
 import { conDisConToJson } from '../protocol/condiscon.js';
 import type { DisclosedAttributes } from '../protocol/results.js';
@@ -41,7 +42,7 @@ export async function startNextSession(
   if (response.status !== 200) throw nextSessionError(`next session request answered with status ${response.status}`);
   let started;
   try {
-    const rr = parseRequestorRequestText(response.body);
+    const rr = parseRequestorRequestText(response.body, limitsOf(ctx.options));
     try {
       authorize({ options: ctx.options, urlHost: new URL(ctx.irmaUrl()).host }, session.requestor, rr);
     } catch (err) {

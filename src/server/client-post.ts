@@ -6,6 +6,7 @@ import type { FastifyReply, FastifyRequest } from 'fastify';
 import { IdemixError } from '../idemix/errors.js';
 import { parseProofList } from '../idemix/proofs.js';
 import { ProtocolError } from '../protocol/errors.js';
+import { parseClientJson } from '../protocol/client-json.js';
 import { parseProtocolVersion } from '../protocol/versions.js';
 import { serverSessionResponseToJson } from '../protocol/messages.js';
 import { parseDisclosure, parseIssueCommitmentMessage, parseSignedMessage } from '../protocol/proof-messages.js';
@@ -60,7 +61,7 @@ function parseMessage(body: string, session: Session): JsonValue {
   const action = session.action;
   let message: unknown;
   try {
-    message = JSON.parse(body);
+    message = parseClientJson(body);
   } catch {
     throw new ProtocolError('MALFORMED_INPUT', 'invalid JSON');
   }

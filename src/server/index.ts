@@ -18,6 +18,8 @@ import { ResultSigner } from './result-jwt.js';
 import { load } from './session-runner.js';
 import { StreamRegistry } from './sse.js';
 import { loadConfiguredSdJwtIssuers } from './sdjwt-issuance.js';
+import { limitsOf } from './limits.js';
+import { boundSessionSize } from './session-size.js';
 
 export interface RunningServer {
   /** The /irma base URL the app uses. */
@@ -124,7 +126,7 @@ export async function createServer(options: ServerOptions, deps: ServerDeps = {}
   const ctx: ServerContext = {
     options,
     schemes,
-    store,
+    store: boundSessionSize(store, limitsOf(options).maxSessionSize),
     clock,
     lifetimes,
     checker: deps.checker ?? owned!.checker,
@@ -137,7 +139,7 @@ export async function createServer(options: ServerOptions, deps: ServerDeps = {}
       if (!isFinal(session.status)) ctx.deadlines.watch(session);
     }),
   };
-  const streams = new StreamRegistry();
+  const streams = new StreamRegistry(limitsOf(options));
   const main = buildApp(ctx, separate ? 'requestor' : 'all', streams, mainTls);
   const client = separate ? buildApp(ctx, 'client', streams, clientTls) : undefined;
   deps.routes?.(main, ctx);

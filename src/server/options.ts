@@ -6,6 +6,7 @@ import { availableParallelism } from 'node:os';
 import type { SchemeRegistry } from '../scheme/types.js';
 import { createValueCodec } from '../store/encryption.js';
 import { RedisConfigError, resolveRedisOptions, type RedisStoreOptions } from '../store/redis-options.js';
+import { checkLimits, type Limits } from './limits.js';
 
 export type { RedisStoreOptions };
 
@@ -99,6 +100,8 @@ export interface ServerOptions {
   cryptoWorkers?: number;
   /** SD-JWT VC issuance (key `sdjwtvc`): absent = off; when present both directories are required. */
   sdjwtvc?: SdJwtVcOptions;
+  /** Request, session, stream and connection limits (limits.ts); absent ones take their defaults. */
+  limits?: Partial<Limits>;
 }
 
 /** Folders of `<scheme>.<issuer>.pem` files: certificate chains (leaf first) and P-256 private keys. */
@@ -287,6 +290,7 @@ export function validateOptions(input: ServerOptions): ServerOptions {
       throw new OptionsError(`crypto_workers must be between 0 and ${MAX_CRYPTO_WORKERS} (was ${o.cryptoWorkers})`);
     }
   }
+  checkLimits(o.limits);
 
   return o;
 }

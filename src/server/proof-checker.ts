@@ -80,6 +80,11 @@ function withServerUrl(message: JsonValue, url: string): JsonValue {
   return copy;
 }
 
+/** Equal as the reference compares messages: as UTF-8 bytes (lone surrogates become U+FFFD in both). */
+function sameText(a: string, b: string): boolean {
+  return Buffer.from(a, 'utf8').equals(Buffer.from(b, 'utf8'));
+}
+
 export function createProofChecker(schemes: SchemeRegistry, options: ProofCheckerOptions = {}): ProofChecker {
   const trust = options.timestampTrust ?? createTimestampTrust();
   const logger: CheckerLogger = options.logger ?? pino({ level: 'warn', base: undefined });
@@ -137,7 +142,7 @@ export function createProofChecker(schemes: SchemeRegistry, options: ProofChecke
     for (const [index, m] of cred.disclosed) {
       if (index < 2) continue;
       const attr = type.attributes[index - 2];
-      attributes.set(index, attr?.randomBlind ? randomBlindDisplay(m) : decodeAttribute(m, encoding));
+      attributes.set(index, attr?.randomBlind ? randomBlindDisplay(m) : decodeAttribute(m, encoding, { strict: true }));
     }
     return {
       credentialTypeId: type.id,
@@ -177,20 +182,25 @@ export function createProofChecker(schemes: SchemeRegistry, options: ProofChecke
       const request = parseSessionRequestAs('disclosing', input.request);
       const d = parseDisclosure(input.message);
       const k = keyed(parseProofDList(d.proofs));
-      let creds: DisclosedCredential[];
+      let proofs: VerifiedProof[];
       try {
-        creds = verifyDisclosureProofs({
-          proofs: k.proofs,
-          publicKeys: k.keys,
-          context: decodeB64(request.context),
-          nonce: decodeB64(request.nonce),
-          groups: groupsOf(k.types),
-        });
+        // No proofs at all is no proof to check, as in the reference: the request decides whether
+        // that will do (when every disjunction is optional).
+        const creds: DisclosedCredential[] =
+          k.proofs.length === 0
+            ? []
+            : verifyDisclosureProofs({
+                proofs: k.proofs,
+                publicKeys: k.keys,
+                context: decodeB64(request.context),
+                nonce: decodeB64(request.nonce),
+                groups: groupsOf(k.types),
+              });
+        proofs = creds.map((c, i) => verifiedProof(c, k.types[i], k.keys[i]));
       } catch (err) {
         if (err instanceof IdemixError && err.code === 'INVALID_PROOF') return { proofStatus: 'INVALID' };
         throw err;
       }
-      const proofs = creds.map((c, i) => verifiedProof(c, k.types[i], k.keys[i]));
       return outcome(check(request, input.implicitDisclosure, d.indices, proofs, Math.floor(input.now / 1000)));
     },
 
@@ -199,7 +209,14 @@ export function createProofChecker(schemes: SchemeRegistry, options: ProofChecke
       const signed = parseIdemixSignedMessage(input.message);
       const indices = signatureDisclosure(parseSignedMessage(input.message)).indices;
       let signature = input.message;
-      if (signed.nonce !== decodeB64(request.nonce) || signed.context !== decodeB64(request.context)) {
+      // The reference's order: no proofs is INVALID; another nonce, context or message (all three
+      // go into the signature's nonce) is UNMATCHED_REQUEST, before any cryptography.
+      if (signed.proofs.length === 0) return { proofStatus: 'INVALID', signature };
+      if (
+        signed.nonce !== decodeB64(request.nonce) ||
+        signed.context !== decodeB64(request.context) ||
+        !sameText(signed.message, request.message)
+      ) {
         return { proofStatus: 'UNMATCHED_REQUEST', signature };
       }
       const k = keyed(signed.proofs);
@@ -235,6 +252,7 @@ export function createProofChecker(schemes: SchemeRegistry, options: ProofChecke
         }
       }
       let verified;
+      let proofs: VerifiedProof[];
       try {
         verified = verifySignedMessage({
           signed,
@@ -243,11 +261,11 @@ export function createProofChecker(schemes: SchemeRegistry, options: ProofChecke
           groups: groupsOf(k.types),
           request: { nonce: signed.nonce, context: signed.context, message: request.message },
         });
+        proofs = verified.credentials.map((c, i) => verifiedProof(c, k.types[i], k.keys[i]));
       } catch (err) {
         if (err instanceof IdemixError && err.code === 'INVALID_PROOF') return { proofStatus: 'INVALID', signature };
         throw err;
       }
-      const proofs = verified.credentials.map((c, i) => verifiedProof(c, k.types[i], k.keys[i]));
       // A signature is judged at the moment it was timestamped, when it has a timestamp.
       const at = verified.timestamp?.time ?? Math.floor(input.now / 1000);
       return { ...outcome(check(request, input.implicitDisclosure, indices, proofs, at)), signature };
@@ -294,13 +312,14 @@ export function createProofChecker(schemes: SchemeRegistry, options: ProofChecke
         if (err instanceof IdemixError && err.code === 'INVALID_PROOF') throw new ProtocolError('INVALID_PROOFS');
         throw err;
       }
-      const checked = check(
-        request,
-        input.implicitDisclosure,
-        disclosure.indices,
-        verified.disclosed.map((c, i) => verifiedProof(c, k.types[i], k.keys[i])),
-        nowSeconds,
-      );
+      let disclosedProofs: VerifiedProof[];
+      try {
+        disclosedProofs = verified.disclosed.map((c, i) => verifiedProof(c, k.types[i], k.keys[i]));
+      } catch (err) {
+        if (err instanceof IdemixError && err.code === 'INVALID_PROOF') throw new ProtocolError('INVALID_PROOFS');
+        throw err;
+      }
+      const checked = check(request, input.implicitDisclosure, disclosure.indices, disclosedProofs, nowSeconds);
       if (checked.proofStatus === 'EXPIRED') throw new ProtocolError('ATTRIBUTES_EXPIRED');
       if (checked.proofStatus !== 'VALID') throw new ProtocolError('INVALID_PROOFS');
 

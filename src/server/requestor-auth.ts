@@ -4,6 +4,9 @@ import { decodeJwt, decodeProtectedHeader, jwtVerify, type JWTPayload } from 'jo
 import { ProtocolError } from '../protocol/errors.js';
 import { parseRequestorRequestText } from '../protocol/request-body.js';
 import { parseRequestorJwtClaims } from '../protocol/requestor-jwt.js';
+import { checkJsonBounds } from '../protocol/json-bounds.js';
+import { checkRequestShape } from '../protocol/request-shape.js';
+import { jsonBoundsOf, limitsOf, type Limits } from './limits.js';
 import type { RequestorRequest } from '../protocol/requests.js';
 import { sameSecret } from '../session/tokens.js';
 import type { ServerOptions, RequestorOptions } from './options.js';
@@ -18,11 +21,14 @@ const NOT_AUTHENTICATED = 'request could not be authenticated';
 
 export class RequestorAuthenticator {
   readonly #publicKeys = new Map<string, KeyObject>();
+  readonly #limits: Limits;
 
   constructor(
     private readonly options: ServerOptions,
     private readonly clock: () => number,
-  ) {}
+  ) {
+    this.#limits = limitsOf(options);
+  }
 
   /** Dispatch: JSON with a header -> token; text/plain -> a JWS, checked as its `alg` and requestor say. */
   async authenticate(contentType: string | undefined, authorization: string | undefined, body: string): Promise<AuthenticatedRequest> {
@@ -35,7 +41,7 @@ export class RequestorAuthenticator {
   #json(authorization: string | undefined, body: string): AuthenticatedRequest {
     if (this.options.noAuth) {
       if (authorization !== undefined) throw new ProtocolError('INVALID_REQUEST', NOT_AUTHENTICATED);
-      return { requestor: '', request: parseRequestorRequestText(body) };
+      return { requestor: '', request: parseRequestorRequestText(body, this.#limits) };
     }
     if (authorization === undefined) throw new ProtocolError('INVALID_REQUEST', NOT_AUTHENTICATED);
     // Every configured token is compared, so the time taken does not reveal which one matched.
@@ -44,12 +50,15 @@ export class RequestorAuthenticator {
       if (r.authMethod === 'token' && sameSecret(authorization, r.key) && requestor === undefined) requestor = name;
     }
     if (requestor === undefined) throw new ProtocolError('UNAUTHORIZED');
-    return { requestor, request: parseRequestorRequestText(body) };
+    return { requestor, request: parseRequestorRequestText(body, this.#limits) };
   }
 
   async #jwt(authorization: string | undefined, body: string): Promise<AuthenticatedRequest> {
     if (this.options.noAuth || authorization !== undefined) throw new ProtocolError('INVALID_REQUEST', NOT_AUTHENTICATED);
     const jwt = body.trim();
+    // jose parses the payload before the signature is checked: its size must be known first.
+    const payloadText = Buffer.from(jwt.split('.')[1] ?? '', 'base64url').toString('utf8');
+    checkJsonBounds(payloadText, jsonBoundsOf(this.#limits), 'INVALID_REQUEST');
     let header: { alg?: string; kid?: string };
     let unverified: JWTPayload;
     try {
@@ -79,6 +88,7 @@ export class RequestorAuthenticator {
     if (iat + this.options.maxRequestAge < now) throw new ProtocolError('UNAUTHORIZED', 'jwt too old');
     if (iat > now) throw new ProtocolError('INVALID_REQUEST', 'jwt issued in the future');
 
+    checkRequestShape(payload, this.#limits);
     return { requestor: name, request: parseRequestorJwtClaims(payload).request };
   }
 

@@ -6,6 +6,7 @@ import { ProtocolError } from '../protocol/errors.js';
 import { isFinal, type Session } from '../session/session.js';
 import type { ServerContext } from './context.js';
 import { frontendStatus } from './frontend-status.js';
+import { bound, DEFAULT_LIMITS, type Limits } from './limits.js';
 
 export type StreamKind = 'status' | 'frontend';
 
@@ -19,12 +20,37 @@ const SSE_HEADERS: Record<string, string> = {
   'Access-Control-Allow-Headers': 'Keep-Alive,X-Requested-With,Cache-Control,Content-Type,Last-Event-ID',
 };
 
-/** Open streams, so shutting down does not wait for browsers to hang up. */
+/**
+ * Open streams, so shutting down does not wait for browsers to hang up, counted in all and per
+ * session against the SSE limits (each holds a connection and a store subscription).
+ */
 export class StreamRegistry {
   readonly #open = new Set<() => void>();
-  add(end: () => void): () => void {
+  readonly #perSession = new Map<string, number>();
+  readonly #limits: Pick<Limits, 'maxSseListeners' | 'maxSseListenersPerSession'>;
+  constructor(limits: Pick<Limits, 'maxSseListeners' | 'maxSseListenersPerSession'> = DEFAULT_LIMITS) {
+    this.#limits = limits;
+  }
+  /** Registers a stream on session `ct`; TOO_MANY_REQUESTS when the limits are reached. */
+  add(end: () => void, ct = ''): () => void {
+    const onSession = this.#perSession.get(ct) ?? 0;
+    if (this.#open.size >= bound(this.#limits.maxSseListeners)) {
+      throw new ProtocolError('TOO_MANY_REQUESTS', 'too many open event streams');
+    }
+    if (onSession >= bound(this.#limits.maxSseListenersPerSession)) {
+      throw new ProtocolError('TOO_MANY_REQUESTS', 'too many open event streams on this session');
+    }
     this.#open.add(end);
-    return () => this.#open.delete(end);
+    this.#perSession.set(ct, onSession + 1);
+    let registered = true;
+    return () => {
+      if (!registered) return;
+      registered = false;
+      this.#open.delete(end);
+      const left = (this.#perSession.get(ct) ?? 1) - 1;
+      if (left > 0) this.#perSession.set(ct, left);
+      else this.#perSession.delete(ct);
+    };
   }
   closeAll(): void {
     for (const end of [...this.#open]) end();
@@ -59,7 +85,7 @@ export async function streamStatus(
     void unsubscribe?.().catch(() => undefined);
     raw.end();
   };
-  const unregister = streams.add(end);
+  const unregister = streams.add(end, ct);
   const deliver = (value: Session): void => {
     if (ended) return;
     const data = dataOf(kind, value);
