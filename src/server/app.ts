@@ -8,6 +8,7 @@ import { asProtocolError, JSON_CONTENT_TYPE, sendError } from './http-errors.js'
 import { registerRequestorRoutes } from './requestor-routes.js';
 import { StreamRegistry } from './sse.js';
 import { registerStaticSessionRoute } from './static-sessions.js';
+import { registerStaticFiles } from './static-files.js';
 
 /** Request bodies larger than this are refused (spec §9.5). */
 export const BODY_LIMIT = 10 * 1024 * 1024;
@@ -103,5 +104,6 @@ export function buildApp(ctx: ServerContext, role: AppRole, streams: StreamRegis
     },
     { prefix },
   );
+  if (role !== 'client') registerStaticFiles(app, ctx.options);
   return app;
 }
