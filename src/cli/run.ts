@@ -185,7 +185,7 @@ function optionFor(spec: OptionSpec): Option {
       option = new Option(`${names} <value>`, help);
   }
   option.helpGroup(spec.group);
-  if (spec.ignored) option.hideHelp();
+  if (spec.ignored || spec.deprecated) option.hideHelp();
   return option;
 }
 

@@ -27,8 +27,14 @@ export async function serveCommand(flags: Record<string, unknown>, env: Env, io:
     logger.error(`failed to start server: ${describeStartupError(e)}`);
     return 1;
   }
-  logger.info({ url: server.url, port: server.port }, 'server listening');
-  if (loaded.useDemoScheme && options.noAuth) io.stdout.write(firstSessionHint(options, server.port, loaded.dataDir));
+  logger.info(
+    { url: server.url, port: server.port, ...(server.metricsUrl ? { metrics: `${server.metricsUrl}/metrics` } : {}) },
+    'server listening',
+  );
+  // With --log-json the output is for machines: only JSON lines, no text for people.
+  if (loaded.useDemoScheme && options.noAuth && !options.logJson) {
+    io.stdout.write(firstSessionHint(options, server.port, loaded.dataDir));
+  }
   io.onListening?.(server.url);
 
   await stopRequested(io.signal);

@@ -9,6 +9,9 @@ import { registerRequestorRoutes } from './requestor-routes.js';
 import { StreamRegistry } from './sse.js';
 import { registerStaticSessionRoute } from './static-sessions.js';
 import { registerStaticFiles } from './static-files.js';
+import { registerHealthRoutes } from './health.js';
+import { registerMetricsRoute, registerRequestMetrics } from './metrics-http.js';
+import { registerRequestLog, requestId } from './request-log.js';
 
 /** Request bodies larger than this are refused (spec §9.5). */
 export const BODY_LIMIT = 10 * 1024 * 1024;
@@ -46,9 +49,11 @@ export interface TlsMaterial {
 export function buildApp(ctx: ServerContext, role: AppRole, streams: StreamRegistry, tls?: TlsMaterial): FastifyInstance {
   const app = Fastify({
     ...(tls ? { https: { cert: tls.cert, key: tls.key, minVersion: 'TLSv1.2' as const } } : {}),
-    loggerInstance: ctx.log,
-    // Fastify's request log lines carry URLs, and URLs carry session tokens.
+    // A child, so that its level can be raised while listening (see quietListen in index.ts).
+    loggerInstance: ctx.log.child({}),
+    // Fastify's request log lines carry URLs, and URLs carry session tokens: request-log.ts logs instead.
     logController: new LogController({ disableRequestLogging: true }),
+    genReqId: requestId,
     bodyLimit: BODY_LIMIT,
     requestTimeout: READ_TIMEOUT_MS,
     exposeHeadRoutes: false,
@@ -64,9 +69,8 @@ export function buildApp(ctx: ServerContext, role: AppRole, streams: StreamRegis
 
   registerCors(app);
 
-  app.addHook('onResponse', async (request, reply) => {
-    request.log.debug({ method: request.method, url: redactTokens(request.url), status: reply.statusCode }, 'request');
-  });
+  registerRequestLog(app);
+  if (ctx.metrics) registerRequestMetrics(app, ctx.metrics);
 
   app.setErrorHandler((err: FastifyError, request, reply) => {
     if (reply.sent || reply.raw.headersSent) return;
@@ -101,9 +105,13 @@ export function buildApp(ctx: ServerContext, role: AppRole, streams: StreamRegis
         registerClientRoutes(scope, ctx, streams);
         registerStaticSessionRoute(scope, ctx);
       }
+      if (role !== 'client') registerHealthRoutes(scope, ctx.store);
     },
     { prefix },
   );
   if (role !== 'client') registerStaticFiles(app, ctx.options);
+  if (role !== 'client' && ctx.metrics && !ctx.options.production && !ctx.options.metricsPort) {
+    registerMetricsRoute(app, ctx.metrics);
+  }
   return app;
 }

@@ -9,6 +9,7 @@ import type { ServerOptions } from './options.js';
 import type { ProofChecker } from './proof-port.js';
 import type { ResultSigner } from './result-jwt.js';
 import type { DeadlineWatcher } from './deadlines.js';
+import type { ServerMetrics } from './metrics.js';
 
 export interface ServerContext {
   options: ServerOptions;
@@ -23,4 +24,6 @@ export interface ServerContext {
   irmaUrl: () => string;
   log: FastifyBaseLogger;
   deadlines: DeadlineWatcher;
+  /** Absent only in contexts built by hand (tests): then nothing is measured. */
+  metrics?: ServerMetrics;
 }

@@ -97,6 +97,13 @@ export interface ServerOptions {
   acceptInsecureProtocolVersions?: boolean;
   /** Worker threads for proof verification and issuance; 0 or absent = on the server's own thread. */
   cryptoWorkers?: number;
+  /**
+   * Separate listener for /metrics and the health checks; 0 = none, and then /metrics is on the
+   * main listener in development only (see src/server/metrics-http.ts).
+   */
+  metricsPort?: number;
+  /** Address of the metrics listener; '' = loopback only. */
+  metricsListenAddr?: string;
 }
 
 /** A configuration the server refuses to start with. `problems` lists each finding (one or more). */
@@ -267,6 +274,13 @@ export function validateOptions(input: ServerOptions): ServerOptions {
   checkInteger('verbose', o.verbose);
   if (o.verbose < 0 || o.verbose > 2) throw new OptionsError(`verbose must be 0, 1 or 2 (was ${o.verbose})`);
   if (o.schemesPath === '') throw new OptionsError('schemes_path must be given');
+  if (o.metricsPort !== undefined) {
+    checkInteger('metrics_port', o.metricsPort);
+    if (o.metricsPort < 0 || o.metricsPort > 65535) throw new OptionsError(`metrics_port must be between 0 and 65535 (was ${o.metricsPort})`);
+    if (o.metricsPort !== 0 && (o.metricsPort === o.port || o.metricsPort === o.clientPort)) {
+      throw new OptionsError('If metrics_port is given it must be different from port and client_port');
+    }
+  }
   if (o.cryptoWorkers !== undefined) {
     checkInteger('crypto_workers', o.cryptoWorkers);
     if (o.cryptoWorkers < 0 || o.cryptoWorkers > MAX_CRYPTO_WORKERS) {

@@ -26,6 +26,9 @@ export class StreamRegistry {
     this.#open.add(end);
     return () => this.#open.delete(end);
   }
+  get size(): number {
+    return this.#open.size;
+  }
   closeAll(): void {
     for (const end of [...this.#open]) end();
   }
