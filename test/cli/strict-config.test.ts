@@ -152,3 +152,25 @@ describe('as the command reports them', () => {
     }
   });
 });
+
+describe("the README's service configuration", () => {
+  it('is accepted as written, with its secrets from files', async () => {
+    const { readFileSync } = await import('node:fs');
+    const { REPO_ROOT } = await import('../support/reference.js');
+    const readme = readFileSync(join(REPO_ROOT, 'README.md'), 'utf8');
+    const section = readme.split(/^## /m).find((s) => s.startsWith('Installing and running it as a service\n'))!;
+    const yaml = /^```yaml\n([\s\S]*?)^```/m.exec(section)![1];
+    const unit = /^```ini\n([\s\S]*?)^```/m.exec(section)![1];
+    mkdirSync(join(dir, 'secrets'));
+    write('secrets/shop-token', 'shop-secret-token');
+    write('secrets/redis-pw', 'redis password');
+    write('irmaserver.yml', yaml.replaceAll('/etc/irmaserver', dir));
+    // The unit hands the password file over through IRMASERVER_REDIS_PW_FILE.
+    expect(unit).toContain('Environment=IRMASERVER_REDIS_PW_FILE=');
+    const c = load(['--production'], { IRMASERVER_REDIS_PW_FILE: join(dir, 'secrets/redis-pw') });
+    expect(c.warnings).toEqual([]);
+    expect(c.options.redis.redisPw).toBe('redis password');
+    expect(c.options.requestors.shop).toEqual({ authMethod: 'token', key: 'shop-secret-token' });
+    expect(c.options.metricsPort).toBe(9464);
+  });
+});
