@@ -17,7 +17,7 @@ import type { ProofChecker } from './proof-port.js';
 import { ResultSigner } from './result-jwt.js';
 import { load } from './session-runner.js';
 import { StreamRegistry } from './sse.js';
-import { meteredChecker } from './metered-checker.js';
+import { MeteredChecker } from './metered-checker.js';
 import { MeteredStore } from './metered-store.js';
 import { buildMetricsApp } from './metrics-http.js';
 import { ServerMetrics } from './metrics.js';
@@ -132,7 +132,7 @@ export async function createServer(options: ServerOptions, deps: ServerDeps = {}
     store: new MeteredStore(store, metrics),
     clock,
     lifetimes,
-    checker: meteredChecker(deps.checker ?? owned!.checker, metrics),
+    checker: new MeteredChecker(deps.checker ?? owned!.checker, metrics),
     metrics,
     signer: options.jwtPrivateKey ? new ResultSigner(options.jwtPrivateKey, options.jwtIssuer) : undefined,
     irmaUrl: () => irmaBaseUrl(options.url, port, clientTls !== undefined),
