@@ -2,6 +2,7 @@
 import { once } from 'node:events';
 import { validateOptionsAgainstSchemes, type ServerOptions } from '../server/options.js';
 import { configure, type Configured } from './configure.js';
+import { configurationFailure } from './logger.js';
 import { describeStartupError } from './startup-error.js';
 import type { CliIo, Env } from './run.js';
 
@@ -10,7 +11,7 @@ export async function serveCommand(flags: Record<string, unknown>, env: Env, io:
   try {
     configured = await configure(flags, env, io);
   } catch (e) {
-    io.stderr.write(`irma-server: failed to read configuration: ${describeStartupError(e)}\n`);
+    io.stderr.write(configurationFailure(describeStartupError(e), flags, env));
     return 1;
   }
   const { options, loaded, logger } = configured;

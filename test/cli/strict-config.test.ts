@@ -174,3 +174,38 @@ describe("the README's service configuration", () => {
     expect(c.options.metricsPort).toBe(9464);
   });
 });
+
+describe('with --log-json', () => {
+  it('a configuration error is a JSON log line too, and so is every line of a running server', async () => {
+    let stderr = '';
+    const io = { cwd: dir, stdout: { write: () => true }, stderr: { write: (s: string) => (stderr += s) } };
+    expect(await run(['server', '--log-json', '-s', REFERENCE_SCHEMES, '--store-typ', 'redis'], { HOME: home }, io)).toBe(1);
+    expect(stderr).toMatch(/unknown option '--store-typ'/);
+    stderr = '';
+    write('irmaserver.json', JSON.stringify({ store_typ: 'redis' }));
+    expect(await run(['server', '-s', REFERENCE_SCHEMES], { HOME: home, IRMASERVER_LOG_JSON: 'true' }, io)).toBe(1);
+    const line = JSON.parse(stderr) as { level: number; msg: string };
+    expect(line.level).toBe(50);
+    expect(line.msg).toMatch(/^failed to read configuration: unknown configuration key "store_typ" in .* \(did you mean "store_type"\?\)$/);
+    rmSync(join(dir, 'irmaserver.json'));
+
+    // A running server in development (which otherwise prints a text banner): JSON lines only.
+    const { freePort } = await import('../support/redis.js');
+    const port = await freePort();
+    const stop = new AbortController();
+    let stdout = '';
+    stderr = '';
+    const running = run(['server', '--log-json', '--data-dir', join(dir, 'data'), '--port', String(port), '--url', 'http://localhost:port'], { HOME: home }, {
+      cwd: dir,
+      stdout: { write: (s: string) => (stdout += s) },
+      stderr: { write: (s: string) => (stderr += s) },
+      signal: stop.signal,
+      onListening: () => stop.abort(),
+    });
+    expect(await running).toBe(0);
+    expect(stdout).toBe('');
+    const lines = stderr.trim().split('\n');
+    for (const l of lines) expect(() => JSON.parse(l), l).not.toThrow();
+    expect(lines.map((l) => (JSON.parse(l) as { msg: string }).msg).filter((m) => /listening/i.test(m))).toEqual(['server listening']);
+  });
+});
