@@ -31,11 +31,6 @@ const CLIENT_PATHS = [
   /^\/irma\/session\/[^/]+\/frontend\/(status|statusevents|options|pairingcompleted)\/?$/,
 ];
 
-/** Session tokens are credentials: they never reach the logs. */
-export function redactTokens(url: string): string {
-  return url.replace(/[a-zA-Z0-9]{20,}/g, '<token>');
-}
-
 function prefixOf(apiPrefix: string): string {
   return apiPrefix.replace(/\/+$/, '');
 }
