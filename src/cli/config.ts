@@ -14,10 +14,12 @@ import {
 } from '../server/options.js';
 import { LIMIT_KEYS, type Limits } from '../server/limits.js';
 import { findConfigFile, readConfigFile } from './config-file.js';
-import { envName, OPTION_SPECS, SPEC_BY_KEY, type OptionSpec } from './option-specs.js';
+import { envName, OPTION_SPECS, type OptionSpec } from './option-specs.js';
 import { describeParseError } from './parse-error.js';
 import { parseKeyRing, redisOptionsFrom } from './redis-config.js';
 import { sdjwtvcOptionsFrom } from './sdjwtvc-config.js';
+import { readSecretFiles } from './secret-files.js';
+import { checkFileKeys, checkSecretNotEmpty, closest, unknownEnvWarnings, unsupportedError } from './strict-config.js';
 
 export type ValueSource = 'flag' | 'env' | 'file';
 
@@ -35,7 +37,7 @@ export interface LoadedConfig {
   configFile?: string;
   /** Which source set each key that was set. */
   sources: Map<string, ValueSource>;
-  /** Problems that do not stop the server: unknown keys, ignored options. */
+  /** Problems that do not stop the server: unknown IRMASERVER_* variables, deprecated options. */
   warnings: string[];
   /** Development mode without schemes_path: generate and use the demo scheme in dataDir. */
   useDemoScheme: boolean;
@@ -57,9 +59,8 @@ export function loadConfig(input: ConfigInput): LoadedConfig {
   }
   const configFile = findConfigFile(explicitConfig, cwd, env.HOME || homedir());
   const fileValues = configFile ? readConfigFile(configFile) : {};
-  for (const key of Object.keys(fileValues)) {
-    if (!SPEC_BY_KEY.has(key) || key === 'config') warnings.push(`unknown configuration key "${key}" in ${configFile}`);
-  }
+  if (configFile) checkFileKeys(Object.keys(fileValues), configFile);
+  warnings.push(...unknownEnvWarnings(env));
 
   // Every key resolved once, with the source that won, so `_file` twins and list/map options follow
   // the same precedence as everything else.
@@ -67,12 +68,14 @@ export function loadConfig(input: ConfigInput): LoadedConfig {
   const sources = new Map<string, ValueSource>();
   for (const spec of OPTION_SPECS) {
     if (spec.key === 'config') continue;
-    const resolved = resolveValue(spec, flags, env, fileValues);
+    const resolved = resolveValue(spec, flags, env, fileValues, configFile);
     if (!resolved) continue;
     values.set(spec.key, resolved.value);
     sources.set(spec.key, resolved.source);
-    if (spec.ignored) warnings.push(`option ${spec.key} is ignored: ${spec.ignored}`);
+    if (spec.ignored) throw unsupportedError(spec, resolved.source, configFile);
+    if (spec.deprecated) warnings.push(`option ${spec.key} is deprecated and ignored`);
   }
+  readSecretFiles(values, sources, cwd, configFile);
 
   const get = <T>(key: string): T | undefined => values.get(key) as T | undefined;
   const production = get<boolean>('production') ?? false;
@@ -116,6 +119,8 @@ export function loadConfig(input: ConfigInput): LoadedConfig {
     const v = get<number>(key);
     if (v !== undefined) (o.limits ??= {})[field] = v;
   }
+  set('metricsPort', 'metrics_port');
+  set('metricsListenAddr', 'metrics_listen_addr');
 
   const storeType = get<string>('store_type');
   if (storeType !== undefined && storeType !== '') {
@@ -166,12 +171,17 @@ function resolveValue(
   flags: Record<string, unknown>,
   env: Record<string, string | undefined>,
   file: Record<string, unknown>,
+  configFile?: string,
 ): { value: unknown; source: ValueSource } | undefined {
-  if (flags[spec.key] !== undefined) return { value: fromFlag(spec, flags[spec.key]), source: 'flag' };
+  if (flags[spec.key] !== undefined) {
+    checkSecretNotEmpty(spec, flags[spec.key], 'flag');
+    return { value: fromFlag(spec, flags[spec.key]), source: 'flag' };
+  }
   // An empty environment variable counts as unset, as in the reference.
   const e = nonEmpty(env[envName(spec.key)]);
   if (e !== undefined) return { value: fromText(spec, e, envName(spec.key)), source: 'env' };
   if (file[spec.key] !== undefined && file[spec.key] !== null) {
+    checkSecretNotEmpty(spec, file[spec.key], 'file', configFile);
     return { value: fromFile(spec, file[spec.key]), source: 'file' };
   }
   return undefined;
@@ -349,8 +359,11 @@ function parseRequestors(raw: Record<string, unknown>, cwd: string, warnings: st
     const r: Record<string, unknown> = {};
     for (const [k, v] of Object.entries(value)) {
       const lk = k.toLowerCase();
-      if (!REQUESTOR_KEYS.has(lk)) warnings.push(`unknown key "${k}" in requestor ${name}`);
-      else r[lk] = v;
+      if (!REQUESTOR_KEYS.has(lk)) {
+        const match = closest(lk, REQUESTOR_KEYS);
+        throw new OptionsError(`unknown key "${k}" in requestor ${name}${match ? ` (did you mean "${match}"?)` : ''}`);
+      }
+      r[lk] = v;
     }
     const str = (k: string): string | undefined => {
       const v = r[k];

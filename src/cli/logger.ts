@@ -49,3 +49,15 @@ function textLines(sink: TextSink): { write(line: string): void } {
     },
   };
 }
+
+/**
+ * The line for a configuration that could not be read, before any logger exists: a JSON log line
+ * when --log-json or IRMASERVER_LOG_JSON asked for JSON (a log collector must not meet text),
+ * else the plain text line.
+ */
+export function configurationFailure(message: string, flags: Record<string, unknown>, env: Record<string, string | undefined>): string {
+  const text = `failed to read configuration: ${message}`;
+  const json = flags.log_json === true || /^(1|t|true|yes|y|on)$/i.test(env.IRMASERVER_LOG_JSON?.trim() ?? '');
+  if (!json) return `irma-server: ${text}\n`;
+  return JSON.stringify({ level: 50, time: new Date().toISOString(), msg: text }) + '\n';
+}

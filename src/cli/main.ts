@@ -1,4 +1,4 @@
-// Entry point of the `irma-server` command (bin/irma-server.js, `npm start`).
+// Entry point of the `irma-server` command (bin/irma-server.js and `npm start` run its compiled form, dist/cli/main.js).
 import { run } from './run.js';
 
 process.exitCode = await run(process.argv.slice(2), process.env);

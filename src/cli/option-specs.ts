@@ -18,8 +18,13 @@ export interface OptionSpec {
   kind: OptionKind;
   help: string;
   group: string;
-  /** Read but unused: the reason, shown as a warning when the option is set. */
+  /**
+   * A reference option of a feature this server does not support (yet): the feature, named in the
+   * error that setting it gives. Supporting the feature means deleting this mark.
+   */
   ignored?: string;
+  /** Deprecated in the reference and ignored there too: setting it only warns. */
+  deprecated?: true;
 }
 
 const G_SCHEMES = 'Schemes and files';
@@ -65,6 +70,10 @@ export const OPTION_SPECS: readonly OptionSpec[] = [
     help: 'prefix API endpoints with this string, e.g. POST /session becomes POST {api-prefix}/session (default "/")' },
   { key: 'client_port', kind: 'int', group: G_LISTEN, help: 'if specified, start a separate server for the IRMA app at this port' },
   { key: 'client_listen_addr', kind: 'string', group: G_LISTEN, help: 'address at which server for IRMA app listens' },
+  { key: 'metrics_port', kind: 'int', group: G_LISTEN,
+    help: 'serve Prometheus metrics (/metrics) and health checks on this separate port (default: none; /metrics is then served on the main port in development only)' },
+  { key: 'metrics_listen_addr', kind: 'string', group: G_LISTEN,
+    help: 'address at which the metrics port listens (default 127.0.0.1, this machine only)' },
 
   { key: 'no_auth', kind: 'bool', group: G_AUTH,
     help: 'whether or not to authenticate requestors (and reject all authenticated requests) (default true in development, false in production)' },
@@ -94,6 +103,9 @@ export const OPTION_SPECS: readonly OptionSpec[] = [
   { key: 'redis_pw', kind: 'string', group: G_STORE, help: 'Redis server password' },
   { key: 'redis_sentinel_username', kind: 'string', group: G_STORE, help: 'Redis Sentinel username (when using ACLs)' },
   { key: 'redis_sentinel_pw', kind: 'string', group: G_STORE, help: 'Redis Sentinel password' },
+  { key: 'redis_pw_file', kind: 'string', group: G_STORE, help: 'path to a file holding the Redis server password (instead of redis_pw)' },
+  { key: 'redis_sentinel_pw_file', kind: 'string', group: G_STORE,
+    help: 'path to a file holding the Redis Sentinel password (instead of redis_sentinel_pw)' },
   { key: 'redis_allow_empty_password', kind: 'bool', group: G_STORE, help: 'explicitly allow an empty string as Redis password' },
   { key: 'redis_acl_use_key_prefixes', kind: 'bool', group: G_STORE,
     help: 'if enabled all Redis keys will be prefixed with the username for ACLs (username:key)' },
@@ -113,6 +125,8 @@ export const OPTION_SPECS: readonly OptionSpec[] = [
     help: 'milliseconds a Redis operation may take before the request fails (default 3000)' },
   { key: 'store_encryption_keys', kind: 'keyring', group: G_STORE,
     help: 'encrypt session state at rest: id:base64key[,id:base64key...] (32-byte keys) or a JSON list of {"id","key"}; the first one encrypts, all decrypt' },
+  { key: 'store_encryption_keys_file', kind: 'string', group: G_STORE,
+    help: 'path to a file holding store_encryption_keys (same format), instead of giving them inline' },
   { key: 'store_encryption_allow_plaintext', kind: 'bool', group: G_STORE,
     help: 'also read unencrypted session state (only while migrating to encryption)' },
 
@@ -135,8 +149,8 @@ export const OPTION_SPECS: readonly OptionSpec[] = [
   { key: 'client_tls_privkey_file', kind: 'string', group: G_TLS, help: 'path to TLS private key for IRMA app server' },
   { key: 'no_tls', kind: 'bool', group: G_TLS, help: 'disable TLS' },
 
-  { key: 'email', short: 'e', kind: 'string', group: G_OTHER, help: 'deprecated, ignored', ignored: 'deprecated' },
-  { key: 'no_email', kind: 'bool', group: G_OTHER, help: 'deprecated, ignored', ignored: 'deprecated' },
+  { key: 'email', short: 'e', kind: 'string', group: G_OTHER, help: 'deprecated, ignored', deprecated: true },
+  { key: 'no_email', kind: 'bool', group: G_OTHER, help: 'deprecated, ignored', deprecated: true },
   { key: 'verbose', short: 'v', kind: 'count', group: G_OTHER, help: 'verbose (repeatable)' },
   { key: 'quiet', short: 'q', kind: 'bool', group: G_OTHER, help: 'quiet' },
   { key: 'log_json', kind: 'bool', group: G_OTHER, help: 'log in JSON format' },

@@ -4,6 +4,7 @@ import { OptionsError } from '../server/options.js';
 import { describeStartupError } from './startup-error.js';
 import { parseBoolean, parseInteger } from './config.js';
 import { envName, flagName, OPTION_SPECS, type OptionSpec } from './option-specs.js';
+import { programVersion, versionReport } from './version.js';
 
 export interface CliIo {
   stdout: { write(text: string): unknown };
@@ -47,7 +48,15 @@ export async function run(argv: string[], env: Env, io: Partial<CliIo> = {}): Pr
     .description('IRMA server for verifying and issuing attributes, wire-compatible with irmago `irma server`')
     .exitOverride()
     .configureOutput({ writeOut: (s) => full.stdout.write(s), writeErr: (s) => full.stderr.write(s) })
-    .showHelpAfterError('(run with --help for usage)');
+    .showHelpAfterError('(run with --help for usage)')
+    .version(programVersion(), '-V, --version', 'print the version and exit');
+
+  program
+    .command('version')
+    .description('print version information')
+    .action(() => {
+      full.stdout.write(versionReport());
+    });
 
   const serverCmd = program
     .command('server', { isDefault: true })
@@ -202,7 +211,7 @@ function optionFor(spec: OptionSpec): Option {
       option = new Option(`${names} <value>`, help);
   }
   option.helpGroup(spec.group);
-  if (spec.ignored) option.hideHelp();
+  if (spec.ignored || spec.deprecated) option.hideHelp();
   return option;
 }
 

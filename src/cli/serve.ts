@@ -2,6 +2,7 @@
 import { once } from 'node:events';
 import { validateOptionsAgainstSchemes, type ServerOptions } from '../server/options.js';
 import { configure, type Configured } from './configure.js';
+import { configurationFailure } from './logger.js';
 import { describeStartupError } from './startup-error.js';
 import type { CliIo, Env } from './run.js';
 
@@ -10,7 +11,7 @@ export async function serveCommand(flags: Record<string, unknown>, env: Env, io:
   try {
     configured = await configure(flags, env, io);
   } catch (e) {
-    io.stderr.write(`irma-server: failed to read configuration: ${describeStartupError(e)}\n`);
+    io.stderr.write(configurationFailure(describeStartupError(e), flags, env));
     return 1;
   }
   const { options, loaded, logger } = configured;
@@ -29,8 +30,14 @@ export async function serveCommand(flags: Record<string, unknown>, env: Env, io:
     logger.error(`failed to start server: ${describeStartupError(e)}`);
     return 1;
   }
-  logger.info({ url: server.url, port: server.port }, 'server listening');
-  if (loaded.useDemoScheme && options.noAuth) io.stdout.write(firstSessionHint(options, server.port, loaded.dataDir));
+  logger.info(
+    { url: server.url, port: server.port, ...(server.metricsUrl ? { metrics: `${server.metricsUrl}/metrics` } : {}) },
+    'server listening',
+  );
+  // With --log-json the output is for machines: only JSON lines, no text for people.
+  if (loaded.useDemoScheme && options.noAuth && !options.logJson) {
+    io.stdout.write(firstSessionHint(options, server.port, loaded.dataDir));
+  }
   io.onListening?.(server.url);
 
   await stopRequested(io.signal);

@@ -10,6 +10,10 @@ import { StreamRegistry } from './sse.js';
 import { clientErrorHandler, limitConnections, serverTimeouts } from './connection-limits.js';
 import { bodyLimitOf, checkBodyBounds, limitsOf } from './limits.js';
 import { registerStaticSessionRoute } from './static-sessions.js';
+import { registerStaticFiles } from './static-files.js';
+import { registerHealthRoutes } from './health.js';
+import { registerMetricsRoute, registerRequestMetrics } from './metrics-http.js';
+import { registerRequestLog, requestId } from './request-log.js';
 
 /** Which APIs one listener serves: all, or (with a separate client port) one side each. */
 export type AppRole = 'all' | 'requestor' | 'client';
@@ -20,11 +24,6 @@ const CLIENT_PATHS = [
   /^\/irma\/session\/[^/]+\/(request|commitments|proofs|status|statusevents)\/?$/,
   /^\/irma\/session\/[^/]+\/frontend\/(status|statusevents|options|pairingcompleted)\/?$/,
 ];
-
-/** Session tokens are credentials: they never reach the logs. */
-export function redactTokens(url: string): string {
-  return url.replace(/[a-zA-Z0-9]{20,}/g, '<token>');
-}
 
 function prefixOf(apiPrefix: string): string {
   return apiPrefix.replace(/\/+$/, '');
@@ -44,9 +43,12 @@ export function buildApp(ctx: ServerContext, role: AppRole, streams: StreamRegis
     http: timeouts,
     keepAliveTimeout: timeouts.keepAliveTimeout,
     clientErrorHandler,
-    loggerInstance: ctx.log,
+    // A child, so that its level can be raised while listening (see quietListen in index.ts).
+    loggerInstance: ctx.log.child({}),
     // Fastify's request log lines carry URLs, and URLs carry session tokens.
+    // Fastify's request log lines carry URLs, and URLs carry session tokens: request-log.ts logs instead.
     logController: new LogController({ disableRequestLogging: true }),
+    genReqId: requestId,
     bodyLimit: bodyLimitOf(limits, ''),
     requestTimeout: timeouts.requestTimeout,
     exposeHeadRoutes: false,
@@ -74,9 +76,8 @@ export function buildApp(ctx: ServerContext, role: AppRole, streams: StreamRegis
 
   registerCors(app);
 
-  app.addHook('onResponse', async (request, reply) => {
-    request.log.debug({ method: request.method, url: redactTokens(request.url), status: reply.statusCode }, 'request');
-  });
+  registerRequestLog(app);
+  if (ctx.metrics) registerRequestMetrics(app, ctx.metrics);
 
   app.setErrorHandler((err: FastifyError, request, reply) => {
     if (reply.sent || reply.raw.headersSent) return;
@@ -111,8 +112,13 @@ export function buildApp(ctx: ServerContext, role: AppRole, streams: StreamRegis
         registerClientRoutes(scope, ctx, streams);
         registerStaticSessionRoute(scope, ctx);
       }
+      if (role !== 'client') registerHealthRoutes(scope, ctx.store);
     },
     { prefix },
   );
+  if (role !== 'client') registerStaticFiles(app, ctx.options);
+  if (role !== 'client' && ctx.metrics && !ctx.options.production && !ctx.options.metricsPort) {
+    registerMetricsRoute(app, ctx.metrics);
+  }
   return app;
 }

@@ -10,6 +10,7 @@ import type { ProofChecker } from './proof-port.js';
 import type { ResultSigner } from './result-jwt.js';
 import type { DeadlineWatcher } from './deadlines.js';
 import type { SdJwtIssuers } from '../sdjwt/issuer-keys.js';
+import type { ServerMetrics } from './metrics.js';
 
 export interface ServerContext {
   options: ServerOptions;
@@ -26,4 +27,6 @@ export interface ServerContext {
   deadlines: DeadlineWatcher;
   /** SD-JWT VC issuers by `<scheme>.<issuer>`; absent when SD-JWT VC issuance is not configured. */
   sdjwtIssuers?: SdJwtIssuers;
+  /** Absent only in contexts built by hand (tests): then nothing is measured. */
+  metrics?: ServerMetrics;
 }

@@ -20,11 +20,17 @@ import { StreamRegistry } from './sse.js';
 import { loadConfiguredSdJwtIssuers } from './sdjwt-issuance.js';
 import { limitsOf } from './limits.js';
 import { boundSessionSize } from './session-size.js';
+import { MeteredChecker } from './metered-checker.js';
+import { MeteredStore } from './metered-store.js';
+import { buildMetricsApp } from './metrics-http.js';
+import { ServerMetrics } from './metrics.js';
 
 export interface RunningServer {
   /** The /irma base URL the app uses. */
   url: string;
   port: number;
+  /** http://host:port of the metrics listener, when metrics_port is set. */
+  metricsUrl?: string;
   close(): Promise<void>;
 }
 
@@ -45,6 +51,8 @@ export interface BuiltServer {
   main: FastifyInstance;
   /** The /irma-only app for the separate client port. */
   client?: FastifyInstance;
+  /** /metrics and health checks on metrics_port. */
+  metrics?: FastifyInstance;
   /** The port the app's listener got, for the session pointers' default URL. */
   useAppPort(port: number): void;
   close(): Promise<void>;
@@ -118,6 +126,7 @@ export async function createServer(options: ServerOptions, deps: ServerDeps = {}
     if (!deps.store) await store.close();
     throw err;
   }
+  const metrics = new ServerMetrics();
   const lifetimes = lifetimesFromMinutes(options.maxSessionLifetime, options.sessionResultLifetime);
   let port = options.clientPort || options.port;
   const separate = options.clientPort > 0;
@@ -126,10 +135,11 @@ export async function createServer(options: ServerOptions, deps: ServerDeps = {}
   const ctx: ServerContext = {
     options,
     schemes,
-    store: boundSessionSize(store, limitsOf(options).maxSessionSize),
+    store: new MeteredStore(boundSessionSize(store, limitsOf(options).maxSessionSize), metrics),
     clock,
     lifetimes,
-    checker: deps.checker ?? owned!.checker,
+    checker: new MeteredChecker(deps.checker ?? owned!.checker, metrics),
+    metrics,
     signer: options.jwtPrivateKey ? new ResultSigner(options.jwtPrivateKey, options.jwtIssuer) : undefined,
     irmaUrl: () => irmaBaseUrl(options.url, port, clientTls !== undefined),
     log: logger,
@@ -140,20 +150,23 @@ export async function createServer(options: ServerOptions, deps: ServerDeps = {}
     }),
   };
   const streams = new StreamRegistry(limitsOf(options));
+  metrics.watch({ sseListeners: () => streams.size });
   const main = buildApp(ctx, separate ? 'requestor' : 'all', streams, mainTls);
   const client = separate ? buildApp(ctx, 'client', streams, clientTls) : undefined;
   deps.routes?.(main, ctx);
+  const metricsApp = options.metricsPort ? buildMetricsApp(metrics, ctx.store, logger) : undefined;
   return {
     ctx,
     main,
     client,
+    metrics: metricsApp,
     useAppPort(p: number) {
       port = p;
     },
     async close() {
       ctx.deadlines.close();
       streams.closeAll();
-      await Promise.all([main.close(), client?.close()]);
+      await Promise.all([main.close(), client?.close(), metricsApp?.close()]);
       await owned?.close();
       if (!deps.store) await store.close();
     },
@@ -164,8 +177,9 @@ export async function startServer(options: ServerOptions, deps: ServerDeps = {})
   const built = await createServer(options, deps);
   const host = (addr: string) => (addr === '' ? '0.0.0.0' : addr);
   try {
-    await built.main.listen({ port: options.port, host: host(options.listenAddr) });
-    if (built.client) await built.client.listen({ port: options.clientPort, host: host(options.clientListenAddr) });
+    await quietListen(built.main, options.port, host(options.listenAddr));
+    if (built.client) await quietListen(built.client, options.clientPort, host(options.clientListenAddr));
+    if (built.metrics) await quietListen(built.metrics, options.metricsPort!, options.metricsListenAddr || '127.0.0.1');
   } catch (err) {
     await built.close();
     throw err;
@@ -175,8 +189,28 @@ export async function startServer(options: ServerOptions, deps: ServerDeps = {})
   const port = typeof address === 'object' && address ? address.port : options.port;
   built.useAppPort(port);
   const url = built.ctx.irmaUrl().replace(/\/$/, '');
-  built.ctx.log.info({ url }, 'IRMA server listening');
-  return { url, port, close: () => built.close() };
+  const metricsAddress = built.metrics?.server.address();
+  const metricsUrl =
+    typeof metricsAddress === 'object' && metricsAddress ? `http://${hostPart(metricsAddress.address)}:${metricsAddress.port}` : undefined;
+  return { url, port, metricsUrl, close: () => built.close() };
+}
+
+function hostPart(address: string): string {
+  return address.includes(':') ? `[${address}]` : address;
+}
+
+/**
+ * Fastify logs one "Server listening" line per interface; the command prints one startup line
+ * of its own, with the addresses that matter, instead.
+ */
+async function quietListen(app: FastifyInstance, port: number, host: string): Promise<void> {
+  const level = app.log.level;
+  app.log.level = 'silent';
+  try {
+    await app.listen({ port, host });
+  } finally {
+    app.log.level = level;
+  }
 }
 
 function tlsOf(cert: string | undefined, key: string | undefined): TlsMaterial | undefined {

@@ -102,6 +102,13 @@ export interface ServerOptions {
   sdjwtvc?: SdJwtVcOptions;
   /** Request, session, stream and connection limits (limits.ts); absent ones take their defaults. */
   limits?: Partial<Limits>;
+  /**
+   * Separate listener for /metrics and the health checks; 0 = none, and then /metrics is on the
+   * main listener in development only (see src/server/metrics-http.ts).
+   */
+  metricsPort?: number;
+  /** Address of the metrics listener; '' = loopback only. */
+  metricsListenAddr?: string;
 }
 
 /** Folders of `<scheme>.<issuer>.pem` files: certificate chains (leaf first) and P-256 private keys. */
@@ -283,6 +290,13 @@ export function validateOptions(input: ServerOptions): ServerOptions {
   }
   if (o.sdjwtvc && !o.sdjwtvc.issuerCertificatesDir) {
     throw new OptionsError('sdjwtvc issuance was enabled but no sdjwtvc certificates directory was provided');
+  }
+  if (o.metricsPort !== undefined) {
+    checkInteger('metrics_port', o.metricsPort);
+    if (o.metricsPort < 0 || o.metricsPort > 65535) throw new OptionsError(`metrics_port must be between 0 and 65535 (was ${o.metricsPort})`);
+    if (o.metricsPort !== 0 && (o.metricsPort === o.port || o.metricsPort === o.clientPort)) {
+      throw new OptionsError('If metrics_port is given it must be different from port and client_port');
+    }
   }
   if (o.cryptoWorkers !== undefined) {
     checkInteger('crypto_workers', o.cryptoWorkers);

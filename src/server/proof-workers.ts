@@ -100,6 +100,11 @@ export class ProofWorkerPool implements ProofChecker {
     return pool;
   }
 
+  /** Checks waiting for a free worker (read by the metrics at scrape time). */
+  get queueDepth(): number {
+    return this.queue.length;
+  }
+
   get size(): number {
     return this.slots.size;
   }

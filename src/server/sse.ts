@@ -52,6 +52,9 @@ export class StreamRegistry {
       else this.#perSession.delete(ct);
     };
   }
+  get size(): number {
+    return this.#open.size;
+  }
   closeAll(): void {
     for (const end of [...this.#open]) end();
   }

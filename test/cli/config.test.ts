@@ -125,20 +125,17 @@ describe('config files', () => {
     expect(messages[3]).toMatch(/^failed to unmarshal --requestors from flag or env var: .*not valid JSON/);
   });
 
-  it('warns about unknown and ignored keys instead of failing', () => {
-    write('irmaserver.yaml', toYaml({ port: 1234, prot: 1, schemes_update: 10, email: 'x@example.com' }));
+  it('refuses unknown keys with a hint; only warns about options the reference deprecated', () => {
+    write('irmaserver.yaml', toYaml({ port: 1234, prot: 1 }));
+    expect(loadError()).toMatch(/^unknown configuration key "prot" in .*irmaserver\.yaml \(did you mean "port"\?\)$/);
+    write('irmaserver.yaml', toYaml({ port: 1234, email: 'x@example.com' }));
     const c = load();
     expect(c.options.port).toBe(1234);
-    expect(c.warnings).toEqual([
-      expect.stringMatching(/^unknown configuration key "prot" in .*irmaserver\.yaml$/),
-      'option schemes_update is ignored: schemes are not updated automatically',
-      'option email is ignored: deprecated',
-    ]);
+    expect(c.warnings).toEqual(['option email is deprecated and ignored']);
   });
 
-  it("accepts every flag of the reference's command line, also those of features it lacks", () => {
-    const c = load(['--sdjwtvc-issuer-certificates-dir', 'certs', '--sdjwtvc-issuer-private-keys-dir', 'keys',
-      '--revocation-settings', '{}', '--schemes-assets-path', 'assets', '--no-email']);
+  it('accepts the SD-JWT VC directory flags of the reference', () => {
+    const c = load(['--sdjwtvc-issuer-certificates-dir', 'certs', '--sdjwtvc-issuer-private-keys-dir', 'keys',]);
     expect(c.options.sdjwtvc).toEqual({ issuerCertificatesDir: join(dir, 'certs'), issuerPrivateKeysDir: join(dir, 'keys') });
   });
 
@@ -153,6 +150,13 @@ describe('config files', () => {
     const c = load(['--sdjwtvc-issuer-private-keys-dir', 'keys']);
     expect(c.options.sdjwtvc).toEqual({ issuerCertificatesDir: join(dir, 'certs'), issuerPrivateKeysDir: '/k' });
     expect(c.warnings).toEqual(['unknown key "other" in sdjwtvc']);
+  });
+
+  it("knows every flag of the reference's command line, and refuses those of features it lacks, naming them", () => {
+    expect(load(['--no-email']).warnings).toEqual(['option no_email is deprecated and ignored']);
+    expect(loadError(['--revocation-settings', '{}'])).toBe(
+      '--revocation-settings is not supported by this server (revocation is not supported): remove it from the configuration',
+    );
   });
 
   it('YAML and JSON give the same options', () => {
@@ -230,10 +234,15 @@ describe('value kinds', () => {
     expect(loadError([], { IRMASERVER_STATIC_SESSIONS: '[1]' })).toMatch(/expected a JSON object/);
   });
 
-  it('requestor member names match case-insensitively; unknown members warn', () => {
-    const c = load(['--requestors', JSON.stringify({ r: { Auth_Method: 'token', KEY: 'k', colour: 'red' } })]);
+  it('requestor member names match case-insensitively; unknown members are refused with a hint', () => {
+    const c = load(['--requestors', JSON.stringify({ r: { Auth_Method: 'token', KEY: 'k' } })]);
     expect(c.options.requestors.r).toEqual({ authMethod: 'token', key: 'k' });
-    expect(c.warnings).toContain('unknown key "colour" in requestor r');
+    expect(loadError(['--requestors', JSON.stringify({ r: { auth_method: 'token', key: 'k', colour: 'red' } })])).toBe(
+      'unknown key "colour" in requestor r',
+    );
+    expect(loadError(['--requestors', JSON.stringify({ r: { auth_method: 'token', keyfile: 'k' } })])).toBe(
+      'unknown key "keyfile" in requestor r (did you mean "key_file"?)',
+    );
     expect(loadError(['--requestors', JSON.stringify({ r: { auth_method: 'token' } })])).toBe(
       'failed to read key of requestor r: provide either key or path to key',
     );

@@ -22,6 +22,7 @@ import type { ProofChecker, VerificationInput } from '../../src/server/proof-por
 import { errorFromWire, errorToWire } from '../../src/server/proof-worker-wire.js';
 import { ProofWorkerPool } from '../../src/server/proof-workers.js';
 import { startSession as startInternal } from '../../src/server/session-factory.js';
+import type { MeteredChecker } from '../../src/server/metered-checker.js';
 import { REFERENCE_SCHEMES, REFERENCE_VECTORS } from '../support/reference.js';
 import { makeHarness, referenceSchemes, type Harness } from './harness.js';
 
@@ -294,7 +295,7 @@ describe('in the server', () => {
 
   it('stops its workers on close', async () => {
     const server = await createServer(options(2), { logger: pino({ level: 'silent' }) });
-    const checker = server.ctx.checker as ProofWorkerPool;
+    const checker = (server.ctx.checker as MeteredChecker).inner as ProofWorkerPool;
     expect(checker).toBeInstanceOf(ProofWorkerPool);
     expect(checker.size).toBe(2);
     const mine = workers.slice(-2);

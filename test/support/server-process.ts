@@ -1,4 +1,4 @@
-// Real `irma-server server` processes (bin/irma-server.js, as deployed) on loopback ports: start,
+// Real `irma-server server` processes (bin/irma-server.js over the compiled dist/, as deployed) on loopback ports: start,
 // wait until they answer HTTP, kill -9, restart on the same port. Everything started is killed by
 // stopAllServers(), and on process exit.
 
