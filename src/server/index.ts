@@ -15,6 +15,8 @@ import { DeadlineWatcher } from './deadlines.js';
 import type { ServerOptions } from './options.js';
 import type { ProofChecker } from './proof-port.js';
 import { ResultSigner } from './result-jwt.js';
+import { countCalls } from './checker-calls.js';
+import { validateOptionsAgainstSchemes } from './options.js';
 import { load } from './session-runner.js';
 import { StreamRegistry } from './sse.js';
 
@@ -23,6 +25,8 @@ export interface RunningServer {
   url: string;
   port: number;
   close(): Promise<void>;
+  /** Loads the schemes from disk again and swaps them in (see BuiltServer). */
+  reloadSchemes(): Promise<void>;
 }
 
 /** Parts a caller (or a test) can supply instead of the ones built from the options. */
@@ -43,6 +47,12 @@ export interface BuiltServer {
   /** The port the app's listener got, for the session pointers' default URL. */
   useAppPort(port: number): void;
   close(): Promise<void>;
+  /**
+   * Loads the schemes from schemes_path again and replaces the registry (and the checker built on
+   * it) in the context; requests in flight finish on the old ones. Throws, changing nothing, when
+   * the new schemes do not load or no longer satisfy the configured permissions.
+   */
+  reloadSchemes(): Promise<void>;
 }
 
 function logLevel(o: ServerOptions): string {
@@ -72,6 +82,7 @@ export function irmaBaseUrl(url: string, port: number, tls: boolean): string {
 interface OwnedChecker {
   checker: ProofChecker;
   close(): Promise<void>;
+  idle?(): Promise<void>;
 }
 
 /**
@@ -92,6 +103,12 @@ async function defaultChecker(o: ServerOptions, schemes: SchemeRegistry, logger:
   return { checker: createProofChecker(schemes, { logger }), close: async () => undefined };
 }
 
+async function countedChecker(o: ServerOptions, schemes: SchemeRegistry, logger: Logger): Promise<OwnedChecker> {
+  const owned = await defaultChecker(o, schemes, logger);
+  const counted = countCalls(owned.checker);
+  return { checker: counted.checker, close: owned.close, idle: counted.idle };
+}
+
 async function defaultStore(o: ServerOptions, logger: Logger): Promise<SessionStore<Session>> {
   if (o.storeType !== 'redis') return new MemoryStore<Session>();
   const { RedisStore } = await import('../store/redis.js');
@@ -107,7 +124,7 @@ export async function createServer(options: ServerOptions, deps: ServerDeps = {}
   const clock = deps.clock ?? systemClock;
   let owned: OwnedChecker | undefined;
   try {
-    if (!deps.checker) owned = await defaultChecker(options, schemes, logger);
+    if (!deps.checker) owned = await countedChecker(options, schemes, logger);
   } catch (err) {
     if (!deps.store) await store.close();
     throw err;
@@ -142,6 +159,18 @@ export async function createServer(options: ServerOptions, deps: ServerDeps = {}
     useAppPort(p: number) {
       port = p;
     },
+    async reloadSchemes() {
+      const next = await loadSchemes({ schemesPath: options.schemesPath, privateKeysPath: options.privkeys });
+      validateOptionsAgainstSchemes(options, next);
+      const nextOwned = deps.checker ? undefined : await countedChecker(options, next, logger);
+      const previous = owned;
+      ctx.schemes = next;
+      if (nextOwned) {
+        owned = nextOwned;
+        ctx.checker = nextOwned.checker;
+      }
+      if (previous && previous !== owned) await previous.idle?.().then(() => previous.close());
+    },
     async close() {
       ctx.deadlines.close();
       streams.closeAll();
@@ -168,7 +197,7 @@ export async function startServer(options: ServerOptions, deps: ServerDeps = {})
   built.useAppPort(port);
   const url = built.ctx.irmaUrl().replace(/\/$/, '');
   built.ctx.log.info({ url }, 'IRMA server listening');
-  return { url, port, close: () => built.close() };
+  return { url, port, close: () => built.close(), reloadSchemes: () => built.reloadSchemes() };
 }
 
 function tlsOf(cert: string | undefined, key: string | undefined): TlsMaterial | undefined {

@@ -97,6 +97,8 @@ export interface ServerOptions {
   acceptInsecureProtocolVersions?: boolean;
   /** Worker threads for proof verification and issuance; 0 or absent = on the server's own thread. */
   cryptoWorkers?: number;
+  /** Minutes between scheme update checks by `irma-server server`; 0 = never (default 60, as the reference). */
+  schemesUpdate?: number;
 }
 
 /** A configuration the server refuses to start with. `problems` lists each finding (one or more). */
@@ -267,6 +269,10 @@ export function validateOptions(input: ServerOptions): ServerOptions {
   checkInteger('verbose', o.verbose);
   if (o.verbose < 0 || o.verbose > 2) throw new OptionsError(`verbose must be 0, 1 or 2 (was ${o.verbose})`);
   if (o.schemesPath === '') throw new OptionsError('schemes_path must be given');
+  if (o.schemesUpdate !== undefined) {
+    checkInteger('schemes_update', o.schemesUpdate);
+    if (o.schemesUpdate < 0) throw new OptionsError('schemes_update must not be negative');
+  }
   if (o.cryptoWorkers !== undefined) {
     checkInteger('crypto_workers', o.cryptoWorkers);
     if (o.cryptoWorkers < 0 || o.cryptoWorkers > MAX_CRYPTO_WORKERS) {

@@ -126,12 +126,13 @@ describe('config files', () => {
   });
 
   it('warns about unknown and ignored keys instead of failing', () => {
-    write('irmaserver.yaml', toYaml({ port: 1234, prot: 1, schemes_update: 10, email: 'x@example.com' }));
+    write('irmaserver.yaml', toYaml({ port: 1234, prot: 1, schemes_update: 10, schemes_assets_path: 'a', email: 'x@example.com' }));
     const c = load();
     expect(c.options.port).toBe(1234);
+    expect(c.options.schemesUpdate).toBe(10);
     expect(c.warnings).toEqual([
       expect.stringMatching(/^unknown configuration key "prot" in .*irmaserver\.yaml$/),
-      'option schemes_update is ignored: schemes are not updated automatically',
+      'option schemes_assets_path is ignored: scheme assets are not copied; put the schemes in schemes_path',
       'option email is ignored: deprecated',
     ]);
   });
