@@ -12,11 +12,10 @@ import { buildApp, type TlsMaterial } from './app.js';
 import { systemClock, type Clock } from './clock.js';
 import type { ServerContext } from './context.js';
 import { DeadlineWatcher } from './deadlines.js';
-import type { ServerOptions } from './options.js';
+import { validateOptionsAgainstSchemes, type ServerOptions } from './options.js';
 import type { ProofChecker } from './proof-port.js';
 import { ResultSigner } from './result-jwt.js';
 import { countCalls } from './checker-calls.js';
-import { validateOptionsAgainstSchemes } from './options.js';
 import { load } from './session-runner.js';
 import { StreamRegistry } from './sse.js';
 
