@@ -253,7 +253,12 @@ export async function requestorSessionCommand(opts: RequestorSessionOptions, env
     }
     out(`session pointer: ${pointer}\n`);
 
-    const status = await follow(`${base}/session/${pkg.token}`, out, io.signal);
+    // Ctrl-C cancels the session at the server rather than leaving it to time out there.
+    const interrupt = new AbortController();
+    const onSigint = () => interrupt.abort();
+    process.once('SIGINT', onSigint);
+    const stop = io.signal ? AbortSignal.any([io.signal, interrupt.signal]) : interrupt.signal;
+    const status = await follow(`${base}/session/${pkg.token}`, out, stop).finally(() => process.off('SIGINT', onSigint));
     if (status === 'ABORTED') {
       await http('DELETE', `${base}/session/${pkg.token}`).catch(() => undefined);
       out('session cancelled\n');

@@ -160,6 +160,27 @@ describe('irma-server session (requestor)', () => {
     await expect(fetch(`http://127.0.0.1:${port}/health`)).rejects.toThrow();
   });
 
+  it('cancels the session at the server when stopped (Ctrl-C) while waiting', async () => {
+    const stop = new AbortController();
+    let stdout = '';
+    const code = await run(['session', '--server', openBase, '-s', REFERENCE_SCHEMES, '--noqr', '--disclose', 'irma-demo.MijnOverheid.fullName.firstname'], { HOME: dir }, {
+      cwd: dir,
+      signal: stop.signal,
+      stdout: {
+        write: (s: string) => {
+          stdout += s;
+          if (s.startsWith('status: INITIALIZED')) stop.abort();
+        },
+      },
+    });
+    expect(code).toBe(EXIT_CANCELLED);
+    expect(stdout).toMatch(/^session cancelled$/m);
+    const pointer = JSON.parse(/^session pointer: (.*)$/m.exec(stdout)![1]) as { u: string };
+    // The app now finds the session gone.
+    const res = await fetch(pointer.u, { headers: { 'X-IRMA-MinProtocolVersion': '2.4', 'X-IRMA-MaxProtocolVersion': '2.8' } });
+    expect(res.status).toBeGreaterThanOrEqual(400);
+  });
+
   it('refuses what the reference refuses, before contacting a server', async () => {
     const cases: [string[], RegExp][] = [
       [[], /provide either a complete session request using --request or construct one/],
