@@ -7,6 +7,7 @@ import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { SignJWT, importPKCS8 } from 'jose';
 import QRCode from 'qrcode';
+import { REQUESTOR_JWT } from '../protocol/requestor-jwt.js';
 import { loadSchemes } from '../scheme/loader.js';
 import type { SchemeRegistry } from '../scheme/types.js';
 import { defaultOptions, validateOptions, validateOptionsAgainstSchemes } from '../server/options.js';
@@ -130,12 +131,6 @@ function keyMaterial(key: string | undefined, cwd: string): string {
   }
 }
 
-const JWT_CLAIMS = {
-  disclosing: { sub: 'verification_request', claim: 'sprequest' },
-  signing: { sub: 'signature_request', claim: 'absrequest' },
-  issuing: { sub: 'issue_request', claim: 'iprequest' },
-} as const;
-
 /** The POST /session body and headers for the authentication method, as the reference's `irma session`. */
 async function startRequest(request: unknown, opts: RequestorSessionOptions, cwd: string): Promise<{ body: string; headers: Record<string, string> }> {
   const method = opts.authMethod;
@@ -147,7 +142,7 @@ async function startRequest(request: unknown, opts: RequestorSessionOptions, cwd
   if (method !== 'hmac' && method !== 'rsa') throw new UsageError('invalid authentication method (must be none, token, hmac or rsa)');
   if (!opts.name) throw new UsageError(`--authmethod ${method} needs --name, the requestor name`);
   const type = sessionTypeOf(request);
-  const { sub, claim } = JWT_CLAIMS[type];
+  const { sub, claim } = REQUESTOR_JWT[type];
   const r = request as Record<string, unknown>;
   const extended = r.request !== undefined ? r : { request };
   const jwt = new SignJWT({ [claim]: extended }).setSubject(sub).setIssuer(opts.name).setIssuedAt();

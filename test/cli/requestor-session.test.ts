@@ -39,7 +39,11 @@ beforeAll(async () => {
   [open, openBase] = await serve({ jwtPrivateKey: readFileSync(join(REFERENCE_JWTKEYS, 'sk.pem'), 'utf8') });
   [authed, authedBase] = await serve({
     noAuth: false,
-    requestors: { tokenRequestor: { authMethod: 'token', key: 'secret-token-1234' }, hmacRequestor: { authMethod: 'hmac', key: HMAC_KEY } },
+    requestors: {
+      tokenRequestor: { authMethod: 'token', key: 'secret-token-1234' },
+      hmacRequestor: { authMethod: 'hmac', key: HMAC_KEY },
+      requestor1: { authMethod: 'publickey', key: readFileSync(join(REFERENCE_JWTKEYS, 'requestor1.pem'), 'utf8') },
+    },
   });
 });
 afterAll(async () => {
@@ -124,7 +128,7 @@ describe('irma-server session (requestor)', () => {
     expect(decodeJwt(jwt)).toMatchObject({ iss: 'irmaserver', sub: 'disclosing_result', status: 'DONE' });
   });
 
-  it('signs with --sign and --message, authenticated with a token and with an HMAC-signed request', async () => {
+  it('signs with --sign and --message, authenticated with a token, an HMAC-signed and an RSA-signed request', async () => {
     const token = await requestor([
       '--server', authedBase, '-s', REFERENCE_SCHEMES, '--noqr', '--authmethod', 'token', '--key', 'secret-token-1234',
       '--sign', 'irma-demo.MijnOverheid.fullName.firstname', '--message', 'I agree',
@@ -141,6 +145,14 @@ describe('irma-server session (requestor)', () => {
     ]);
     expect(hmac.stderr).toBe('');
     expect(hmac.code).toBe(EXIT_DONE);
+
+    // RSA: the key is a file, as with the reference.
+    const rsa = await requestor([
+      '--server', authedBase, '--noqr', '--authmethod', 'rsa', '--name', 'requestor1', '--key', join(REFERENCE_JWTKEYS, 'requestor1-sk.pem'),
+      '--disclose', 'irma-demo.MijnOverheid.fullName.firstname',
+    ]);
+    expect(rsa.stderr).toBe('');
+    expect(rsa.code).toBe(EXIT_DONE);
 
     const refused = await requestor(['--server', authedBase, '--noqr', '--authmethod', 'token', '--key', 'wrong', '--disclose', 'irma-demo.MijnOverheid.fullName.firstname'], 'none');
     expect(refused.code).toBe(EXIT_FAILED);
