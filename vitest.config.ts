@@ -9,6 +9,9 @@ export default defineConfig({
     hookTimeout: 120_000,
     // Crypto-heavy suites each take a core; two cores on CI machines.
     pool: 'forks',
+    // Tests never reach for the internet: no default scheme downloads, no periodic scheme updates
+    // (the tests of those set them explicitly, against local servers).
+    env: { IRMASERVER_DOWNLOAD_DEFAULT_SCHEMES: 'false', IRMASERVER_SCHEMES_UPDATE: '0' },
     reporters: ['default', './test/support/summary-reporter.ts'],
   },
 });

@@ -42,6 +42,8 @@ export interface LoadedConfig {
   /** Development mode without schemes_path: generate and use the demo scheme in dataDir. */
   useDemoScheme: boolean;
   dataDir: string;
+  /** With useDemoScheme: also try to download the reference's default schemes into dataDir. */
+  downloadDefaultSchemes: boolean;
 }
 
 /** Where the development demo scheme lives unless data_dir says otherwise. */
@@ -121,6 +123,7 @@ export function loadConfig(input: ConfigInput): LoadedConfig {
   }
   set('metricsPort', 'metrics_port');
   set('metricsListenAddr', 'metrics_listen_addr');
+  set('schemesUpdate', 'schemes_update');
 
   const storeType = get<string>('store_type');
   if (storeType !== undefined && storeType !== '') {
@@ -159,6 +162,7 @@ export function loadConfig(input: ConfigInput): LoadedConfig {
     warnings,
     useDemoScheme: o.schemesPath === '' && !production,
     dataDir: resolve(cwd, dataDir),
+    downloadDefaultSchemes: get<boolean>('download_default_schemes') ?? true,
   };
 }
 

@@ -29,6 +29,10 @@ export async function configure(flags: Record<string, unknown>, env: Env, io: Cl
   if (loaded.useDemoScheme) {
     const { ensureDemoScheme } = await import('../scheme/demo.js');
     raw.schemesPath = await ensureDemoScheme(loaded.dataDir, { onProgress: (msg) => logger.info(msg) });
+    if (loaded.downloadDefaultSchemes) {
+      const { provideDefaultSchemes } = await import('./default-schemes.js');
+      await provideDefaultSchemes(loaded.dataDir, logger);
+    }
     logger.info({ schemesPath: raw.schemesPath }, 'no schemes_path given: using the demo scheme');
   }
 

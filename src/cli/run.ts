@@ -10,7 +10,7 @@ export interface CliIo {
   stdout: { write(text: string): unknown };
   stderr: { write(text: string): unknown };
   cwd: string;
-  /** Where `session -` reads its pointer; process.stdin when absent. */
+  /** Where `wallet -` reads its pointer; process.stdin when absent. */
   stdin?: AsyncIterable<string | Buffer>;
   /** Stops a running `server` (besides SIGINT/SIGTERM). */
   signal?: AbortSignal;
@@ -79,29 +79,7 @@ export async function run(argv: string[], env: Env, io: Partial<CliIo> = {}): Pr
     });
   addServerOptions(checkCmd);
 
-  program
-    .command('keygen')
-    .description('generate an Idemix issuer key pair (<out>/PublicKeys/<counter>.xml and <out>/PrivateKeys/<counter>.xml)')
-    .addOption(new Option('--bits <bits>', 'key length').choices(['1024', '2048', '4096']).default('2048'))
-    .addOption(new Option('--attributes <n>', 'number of attributes the key supports').argParser(intArg).default(12))
-    .addOption(new Option('--counter <n>', 'key counter (default: one above the highest in <out>/PublicKeys)').argParser(intArg))
-    .addOption(new Option('--expiry <date>', 'expiry date, e.g. 2030-01-31 or 2030-01-31T12:00:00Z (default: one year from now)'))
-    .addOption(new Option('--out <dir>', 'issuer folder to write to').default('.'))
-    .addOption(new Option('-f, --force-overwrite', 'overwrite existing key files'))
-    .action(async (opts: Record<string, unknown>) => {
-      const { keygenCommand } = await import('./keygen.js');
-      exitCode = await keygenCommand(
-        {
-          bits: Number(opts.bits) as 1024 | 2048 | 4096,
-          attributes: opts.attributes as number,
-          counter: opts.counter as number | undefined,
-          expiry: opts.expiry as string | undefined,
-          out: opts.out as string,
-          forceOverwrite: opts.forceOverwrite === true,
-        },
-        full,
-      );
-    });
+  addIssuerKeygen(program.command('keygen'), full, (code) => (exitCode = code));
 
   program
     .command('sdjwtvc')
@@ -128,7 +106,7 @@ export async function run(argv: string[], env: Env, io: Partial<CliIo> = {}): Pr
     });
 
   program
-    .command('session')
+    .command('wallet')
     .description("complete a session as the holder, with the headless client and a wallet folder (or list the wallet's credentials)")
     .argument('[pointer]', 'session pointer JSON, session package JSON (the answer to POST /session), or - to read it from standard input')
     .addOption(new Option('--wallet <dir>', 'wallet folder (default: <data dir>/wallet)'))
@@ -138,8 +116,8 @@ export async function run(argv: string[], env: Env, io: Partial<CliIo> = {}): Pr
     .addOption(new Option('--sdjwtvc-trust <file>', 'PEM certificate(s) of the CA of SD-JWT VC issuers; with it, issuance also asks for the SD-JWT VCs the request offers'))
     .addOption(new Option('--list', "print the wallet's credentials instead of running a session"))
     .action(async (pointer: string | undefined, opts: Record<string, unknown>) => {
-      const { sessionCommand } = await import('./session.js');
-      exitCode = await sessionCommand(
+      const { walletCommand } = await import('./wallet.js');
+      exitCode = await walletCommand(
         {
           pointer,
           wallet: opts.wallet as string | undefined,
@@ -154,6 +132,10 @@ export async function run(argv: string[], env: Env, io: Partial<CliIo> = {}): Pr
       );
     });
 
+  const { addSessionCommand, addSchemeCommands } = await import('./subcommands.js');
+  addSessionCommand(program, env, full, (code) => (exitCode = code));
+  addSchemeCommands(program, env, full, (code) => (exitCode = code));
+
   try {
     await program.parseAsync(argv, { from: 'user' });
   } catch (e) {
@@ -163,6 +145,32 @@ export async function run(argv: string[], env: Env, io: Partial<CliIo> = {}): Pr
     return 1;
   }
   return exitCode;
+}
+
+/** The issuer key pair generator, as `keygen` and as `scheme issuer keygen`. */
+export function addIssuerKeygen(cmd: Command, io: CliIo, setExit: (code: number) => void): Command {
+  return cmd
+    .description('generate an Idemix issuer key pair (<out>/PublicKeys/<counter>.xml and <out>/PrivateKeys/<counter>.xml)')
+    .addOption(new Option('--bits <bits>', 'key length').choices(['1024', '2048', '4096']).default('2048'))
+    .addOption(new Option('--attributes <n>', 'number of attributes the key supports').argParser(intArg).default(12))
+    .addOption(new Option('--counter <n>', 'key counter (default: one above the highest in <out>/PublicKeys)').argParser(intArg))
+    .addOption(new Option('--expiry <date>', 'expiry date, e.g. 2030-01-31 or 2030-01-31T12:00:00Z (default: one year from now)'))
+    .addOption(new Option('--out <dir>', 'issuer folder to write to').default('.'))
+    .addOption(new Option('-f, --force-overwrite', 'overwrite existing key files'))
+    .action(async (opts: Record<string, unknown>) => {
+      const { keygenCommand } = await import('./keygen.js');
+      setExit(await keygenCommand(
+        {
+          bits: Number(opts.bits) as 1024 | 2048 | 4096,
+          attributes: opts.attributes as number,
+          counter: opts.counter as number | undefined,
+          expiry: opts.expiry as string | undefined,
+          out: opts.out as string,
+          forceOverwrite: opts.forceOverwrite === true,
+        },
+        io,
+      ));
+    });
 }
 
 function intArg(value: string): number {

@@ -39,47 +39,58 @@ export async function serveCommand(flags: Record<string, unknown>, env: Env, io:
     io.stdout.write(firstSessionHint(options, server.port, loaded.dataDir));
   }
   io.onListening?.(server.url);
+  const updater = await startSchemeUpdater(options, loaded.useDemoScheme, server, logger);
 
   await stopRequested(io.signal);
   logger.info('stopping');
+  await updater?.stop();
   await server.close();
   logger.info('Exiting');
   return 0;
 }
 
 /**
- * How to try the demo: issue a credential, then disclose it, each started with curl (the
- * requestor) and completed by the headless client (in the role of the app), with this data dir.
+ * How to try the demo from another terminal: the requestor command starts each session and prints
+ * its QR code and pointer; the headless holder (in the role of the app) completes it.
  */
 export function firstSessionHint(options: ServerOptions, port: number, dataDir: string): string {
-  const base = `http://localhost:${port}${options.apiPrefix.replace(/\/$/, '')}`;
-  const issuance = JSON.stringify({
-    '@context': 'https://irma.app/ld/request/issuance/v2',
-    credentials: [
-      { credential: 'demo.Example.person', attributes: { firstname: 'Alice', familyname: 'Example', over18: 'yes' } },
-    ],
-  });
-  const disclosure = JSON.stringify({
-    '@context': 'https://irma.app/ld/request/disclosure/v2',
-    disclose: [[['demo.Example.person.firstname', 'demo.Example.person.over18']]],
-  });
-  const session = (request: string) => [
-    `  curl -s -X POST ${base}/session -H 'Content-Type: application/json' \\`,
-    `    -d '${request}' \\`,
-    `    | npx irma-server session --data-dir '${dataDir}' -`,
-  ];
+  const server = `http://localhost:${port}${options.apiPrefix.replace(/\/$/, '')}`;
+  const dir = `--data-dir '${dataDir}'`;
   return [
     '',
     'Development mode with the generated demo scheme and no requestor authentication.',
-    'A first session: issue a demo credential, then disclose it; the headless client plays the app:',
+    'A first session, in another terminal: the requestor prints a QR code for the Yivi app and the session pointer,',
+    'then waits; in a third terminal the headless holder plays the app with that pointer.',
     '',
-    ...session(issuance),
-    ...session(disclosure),
+    `  npx irma-server session ${dir} --server ${server} --issue demo.Example.person=Alice,Example,,yes`,
+    `  npx irma-server wallet ${dir} '<the session pointer it printed>'`,
     '',
-    'A requestor follows a session with the token of its session package:',
-    `  curl -s ${base}/session/<token>/status      and      curl -s ${base}/session/<token>/result`,
+    `  npx irma-server session ${dir} --server ${server} --disclose demo.Example.person.firstname`,
+    `  npx irma-server wallet ${dir} '<the session pointer it printed>'`,
     '',
   ].join('\n');
+}
+
+async function startSchemeUpdater(
+  options: ServerOptions,
+  demo: boolean,
+  server: { reloadSchemes(): Promise<void> },
+  logger: Configured['logger'],
+): Promise<{ stop(): Promise<void> } | undefined> {
+  const minutes = options.schemesUpdate ?? 60;
+  if (minutes === 0) return undefined;
+  const { SchemeUpdater } = await import('../server/scheme-updater.js');
+  logger.info(`updating schemes every ${minutes} minutes`);
+  // The generated demo scheme is published nowhere: there is nothing to update it from.
+  const updater = new SchemeUpdater({
+    schemesPath: options.schemesPath,
+    intervalMinutes: minutes,
+    reload: () => server.reloadSchemes(),
+    log: logger,
+    skip: demo ? new Set(['demo']) : undefined,
+  });
+  updater.start();
+  return updater;
 }
 
 async function stopRequested(signal: AbortSignal | undefined): Promise<void> {

@@ -12,9 +12,10 @@ import { buildApp, type TlsMaterial } from './app.js';
 import { systemClock, type Clock } from './clock.js';
 import type { ServerContext } from './context.js';
 import { DeadlineWatcher } from './deadlines.js';
-import type { ServerOptions } from './options.js';
+import { validateOptionsAgainstSchemes, type ServerOptions } from './options.js';
 import type { ProofChecker } from './proof-port.js';
 import { ResultSigner } from './result-jwt.js';
+import { countCalls } from './checker-calls.js';
 import { load } from './session-runner.js';
 import { StreamRegistry } from './sse.js';
 import { loadConfiguredSdJwtIssuers } from './sdjwt-issuance.js';
@@ -32,6 +33,8 @@ export interface RunningServer {
   /** http://host:port of the metrics listener, when metrics_port is set. */
   metricsUrl?: string;
   close(): Promise<void>;
+  /** Loads the schemes from disk again and swaps them in (see BuiltServer). */
+  reloadSchemes(): Promise<void>;
 }
 
 /** Parts a caller (or a test) can supply instead of the ones built from the options. */
@@ -56,6 +59,12 @@ export interface BuiltServer {
   /** The port the app's listener got, for the session pointers' default URL. */
   useAppPort(port: number): void;
   close(): Promise<void>;
+  /**
+   * Loads the schemes from schemes_path again and replaces the registry (and the checker built on
+   * it) in the context; requests in flight finish on the old ones. Throws, changing nothing, when
+   * the new schemes do not load or no longer satisfy the configured permissions.
+   */
+  reloadSchemes(): Promise<void>;
 }
 
 function logLevel(o: ServerOptions): string {
@@ -85,6 +94,7 @@ export function irmaBaseUrl(url: string, port: number, tls: boolean): string {
 interface OwnedChecker {
   checker: ProofChecker;
   close(): Promise<void>;
+  idle?(): Promise<void>;
 }
 
 /**
@@ -105,6 +115,12 @@ async function defaultChecker(o: ServerOptions, schemes: SchemeRegistry, logger:
   return { checker: createProofChecker(schemes, { logger }), close: async () => undefined };
 }
 
+async function countedChecker(o: ServerOptions, schemes: SchemeRegistry, logger: Logger): Promise<OwnedChecker> {
+  const owned = await defaultChecker(o, schemes, logger);
+  const counted = countCalls(owned.checker);
+  return { checker: counted.checker, close: owned.close, idle: counted.idle };
+}
+
 async function defaultStore(o: ServerOptions, logger: Logger): Promise<SessionStore<Session>> {
   if (o.storeType !== 'redis') return new MemoryStore<Session>();
   const { RedisStore } = await import('../store/redis.js');
@@ -121,7 +137,7 @@ export async function createServer(options: ServerOptions, deps: ServerDeps = {}
   const clock = deps.clock ?? systemClock;
   let owned: OwnedChecker | undefined;
   try {
-    if (!deps.checker) owned = await defaultChecker(options, schemes, logger);
+    if (!deps.checker) owned = await countedChecker(options, schemes, logger);
   } catch (err) {
     if (!deps.store) await store.close();
     throw err;
@@ -163,6 +179,18 @@ export async function createServer(options: ServerOptions, deps: ServerDeps = {}
     useAppPort(p: number) {
       port = p;
     },
+    async reloadSchemes() {
+      const next = await loadSchemes({ schemesPath: options.schemesPath, privateKeysPath: options.privkeys });
+      validateOptionsAgainstSchemes(options, next);
+      const nextOwned = deps.checker ? undefined : await countedChecker(options, next, logger);
+      const previous = owned;
+      ctx.schemes = next;
+      if (nextOwned) {
+        owned = nextOwned;
+        ctx.checker = new MeteredChecker(nextOwned.checker, metrics);
+      }
+      if (previous && previous !== owned) await previous.idle?.().then(() => previous.close());
+    },
     async close() {
       ctx.deadlines.close();
       streams.closeAll();
@@ -192,7 +220,7 @@ export async function startServer(options: ServerOptions, deps: ServerDeps = {})
   const metricsAddress = built.metrics?.server.address();
   const metricsUrl =
     typeof metricsAddress === 'object' && metricsAddress ? `http://${hostPart(metricsAddress.address)}:${metricsAddress.port}` : undefined;
-  return { url, port, metricsUrl, close: () => built.close() };
+  return { url, port, metricsUrl, close: () => built.close(), reloadSchemes: () => built.reloadSchemes() };
 }
 
 function hostPart(address: string): string {

@@ -109,6 +109,8 @@ export interface ServerOptions {
   metricsPort?: number;
   /** Address of the metrics listener; '' = loopback only. */
   metricsListenAddr?: string;
+  /** Minutes between scheme update checks by `irma-server server`; 0 = never (default 60, as the reference). */
+  schemesUpdate?: number;
 }
 
 /** Folders of `<scheme>.<issuer>.pem` files: certificate chains (leaf first) and P-256 private keys. */
@@ -297,6 +299,10 @@ export function validateOptions(input: ServerOptions): ServerOptions {
     if (o.metricsPort !== 0 && (o.metricsPort === o.port || o.metricsPort === o.clientPort)) {
       throw new OptionsError('If metrics_port is given it must be different from port and client_port');
     }
+  }
+  if (o.schemesUpdate !== undefined) {
+    checkInteger('schemes_update', o.schemesUpdate);
+    if (o.schemesUpdate < 0) throw new OptionsError('schemes_update must not be negative');
   }
   if (o.cryptoWorkers !== undefined) {
     checkInteger('crypto_workers', o.cryptoWorkers);

@@ -128,9 +128,10 @@ describe('config files', () => {
   it('refuses unknown keys with a hint; only warns about options the reference deprecated', () => {
     write('irmaserver.yaml', toYaml({ port: 1234, prot: 1 }));
     expect(loadError()).toMatch(/^unknown configuration key "prot" in .*irmaserver\.yaml \(did you mean "port"\?\)$/);
-    write('irmaserver.yaml', toYaml({ port: 1234, email: 'x@example.com' }));
+    write('irmaserver.yaml', toYaml({ port: 1234, schemes_update: 10, email: 'x@example.com' }));
     const c = load();
     expect(c.options.port).toBe(1234);
+    expect(c.options.schemesUpdate).toBe(10);
     expect(c.warnings).toEqual(['option email is deprecated and ignored']);
   });
 

@@ -1,11 +1,11 @@
 // The README's "A first session", run as written: its shell block is read from README.md itself,
-// the server is started with `npm start` (a fresh data folder, a free port in place of 8088), and
-// every command runs in one bash, so a README that stops working fails here.
-import { execFile, spawn, type ChildProcess } from 'node:child_process';
-import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+// the server is started with `npm start` (a fresh data folder, a free port in place of 8088), each
+// requestor command runs in bash, and its holder command gets the session pointer the requestor
+// printed, so a README that stops working fails here.
+import { spawn, type ChildProcess } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { run } from '../../src/cli/run.js';
 import { defaultOptions } from '../../src/server/options.js';
@@ -13,7 +13,6 @@ import { freePort } from '../support/redis.js';
 import { REPO_ROOT } from '../support/reference.js';
 
 const README_PORT = 8088;
-const STEP_MARK = '@@readme-step-done@@';
 
 /** The first ```sh block of the README section `title`. */
 function shellBlock(readme: string, title: string): string {
@@ -59,26 +58,6 @@ function shellCommands(block: string): string[] {
   return commands;
 }
 
-/** The JSON body a curl command posts with -d '...'. */
-function postedJson(command: string): Record<string, unknown> {
-  const m = /-d '([^']*)'/.exec(command);
-  if (!m) throw new Error(`no -d '...' in ${command}`);
-  return JSON.parse(m[1]) as Record<string, unknown>;
-}
-
-// Where curl is missing, a stand-in for the few options the README uses (-s, -H, -d, one URL).
-const CURL_STAND_IN = `#!/usr/bin/env node
-const args = process.argv.slice(2); const headers = {}; let body; let url;
-for (let i = 0; i < args.length; i++) {
-  if (args[i] === '-s') continue;
-  if (args[i] === '-H') { const [k, ...v] = args[++i].split(':'); headers[k.trim()] = v.join(':').trim(); }
-  else if (args[i] === '-d') body = args[++i];
-  else url = args[i].includes('://') ? args[i] : 'http://' + args[i];
-}
-const res = await fetch(url, { method: body === undefined ? 'GET' : 'POST', headers, body });
-process.stdout.write(await res.text());
-`;
-
 let dir: string;
 let dataDir: string;
 let port: number;
@@ -91,13 +70,6 @@ beforeAll(async () => {
   dataDir = join(dir, 'data');
   port = await freePort();
   env = { ...process.env, IRMASERVER_DATA_DIR: dataDir };
-  if (!(await promisify(execFile)('which', ['curl']).then(() => true, () => false))) {
-    const bin = join(dir, 'bin');
-    mkdirSync(bin);
-    writeFileSync(join(bin, 'curl'), CURL_STAND_IN);
-    chmodSync(join(bin, 'curl'), 0o755);
-    env.PATH = `${bin}:${env.PATH ?? ''}`;
-  }
   // Its own process group, so that stopping it also stops what npm started.
   server = spawn('npm', ['start', '--', '--data-dir', dataDir, '--port', String(port)], {
     cwd: REPO_ROOT,
@@ -125,59 +97,76 @@ afterAll(async () => {
   rmSync(dir, { recursive: true, force: true });
 });
 
+/** Runs `command` in bash; resolves with its exit code and output. `onOutput` sees the output as it grows. */
+function bash(command: string, onOutput: (stdout: string) => void = () => undefined): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  return new Promise((resolve) => {
+    const child = spawn('bash', ['-c', command], { cwd: REPO_ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (c: Buffer) => {
+      stdout += c.toString();
+      onOutput(stdout);
+    });
+    child.stderr.on('data', (c: Buffer) => (stderr += c.toString()));
+    child.once('close', (code) => resolve({ code, stdout, stderr }));
+  });
+}
+
+const PLACEHOLDER = "'<the session pointer>'";
+
 describe('README: A first session', () => {
   const readme = readFileSync(join(REPO_ROOT, 'README.md'), 'utf8');
   const commands = shellCommands(shellBlock(readme, 'A first session'));
 
-  it('is the session the brief promises: issue demo.Example.person, complete, read; then disclose it', () => {
+  it('is the session the brief promises: issue demo.Example.person, then disclose it, in the terminal', () => {
     expect(defaultOptions(false).port).toBe(README_PORT);
     expect(readme).toContain('npm start');
-    const kinds = commands.map((c) =>
-      c.includes('irma-server session') ? 'client' : c.includes('/result') ? 'result' : c.includes("-d '") ? 'start' : 'other',
-    );
-    expect(kinds).toEqual(['start', 'client', 'result', 'start', 'client', 'result']);
-    const issuance = postedJson(commands[0]) as { credentials: { credential: string }[] };
-    expect(issuance.credentials.map((c) => c.credential)).toEqual(['demo.Example.person']);
-    for (const c of commands) if (c.includes('localhost')) expect(c).toContain(`localhost:${README_PORT}/`);
+    const kinds = commands.map((c) => (c.includes('irma-server session') ? 'requestor' : c.includes('irma-server wallet') ? 'holder' : 'other'));
+    expect(kinds).toEqual(['requestor', 'holder', 'requestor', 'holder']);
+    expect(commands[0]).toContain('--issue demo.Example.person=');
+    expect(commands[2]).toContain('--disclose demo.Example.person.');
+    for (const c of commands.filter((c) => c.includes('irma-server wallet'))) expect(c).toContain(PLACEHOLDER);
+    for (const c of commands) if (c.includes('localhost')) expect(c).toContain(`localhost:${README_PORT}`);
   });
 
-  it('runs as written against `npm start` and discloses what it issued', async () => {
-    const script = commands
-      .map((c) => c.replaceAll(`localhost:${README_PORT}/`, `localhost:${port}/`))
-      .map((c) => `${c}\nprintf '\\n${STEP_MARK}\\n'`)
-      .join('\n');
-    const { stdout } = await promisify(execFile)('bash', ['-e', '-o', 'pipefail', '-c', script], { cwd: REPO_ROOT, env }).catch(
-      (e: { stdout?: string; stderr?: string; message: string }) => {
-        throw new Error(`README commands failed: ${e.message}\nstdout:\n${e.stdout}\nstderr:\n${e.stderr}\nserver:\n${serverLog}`);
-      },
-    );
-    const outputs = stdout.split(STEP_MARK).map((s) => s.trim());
-    expect(outputs).toHaveLength(commands.length + 1);
-
-    const issued = (postedJson(commands[0]) as { credentials: { attributes: Record<string, string> }[] }).credentials[0].attributes;
-    const results: { status: string; type: string; proofStatus: string; disclosed?: { id: string; rawvalue: string }[][] }[] = [];
-    commands.forEach((command, i) => {
-      if (command.includes('irma-server session')) {
-        expect(outputs[i]).toMatch(/^status: DONE$/m);
-        expect(outputs[i]).toMatch(/^proofStatus: VALID$/m);
-      } else if (command.includes('/result')) {
-        results.push(JSON.parse(outputs[i]));
-      }
+  it('runs as written against `npm start`: the holder completes each session from the pointer the requestor printed', async () => {
+    const outcomes: { requestor: string; holder: string }[] = [];
+    for (let i = 0; i < commands.length; i += 2) {
+      let holder: Promise<{ code: number | null; stdout: string; stderr: string }> | undefined;
+      const requestor = await bash(commands[i].replaceAll(`localhost:${README_PORT}`, `localhost:${port}`), (stdout) => {
+        const m = /^session pointer: (.*)$/m.exec(stdout);
+        if (m && !holder) holder = bash(commands[i + 1].replace(PLACEHOLDER, `'${m[1]}'`));
+      });
+      const held = await holder;
+      const report = `requestor:\n${requestor.stdout}\n${requestor.stderr}\nholder:\n${held?.stdout}\n${held?.stderr}\nserver:\n${serverLog}`;
+      expect(held?.code, report).toBe(0);
+      expect(requestor.code, report).toBe(0);
+      expect(requestor.stdout).toMatch(/[▀▄█]{5}/);
+      expect(held!.stdout).toMatch(/^status: DONE$/m);
+      expect(held!.stdout).toMatch(/^proofStatus: VALID$/m);
+      outcomes.push({ requestor: requestor.stdout, holder: held!.stdout });
+    }
+    const results = outcomes.map((o) => JSON.parse(/^Session result:\n([\s\S]*?\n\})$/m.exec(o.requestor)![1]) as {
+      type: string;
+      status: string;
+      proofStatus: string;
+      disclosed?: { id: string; rawvalue: string }[][];
     });
     expect(results.map((r) => [r.type, r.status, r.proofStatus])).toEqual([
       ['issuing', 'DONE', 'VALID'],
       ['disclosing', 'DONE', 'VALID'],
     ]);
+    const values = /--issue demo\.Example\.person=(\S+)/.exec(commands[0])![1].split(',');
+    const issued: Record<string, string> = { firstname: values[0], familyname: values[1], prefix: values[2], over18: values[3] };
     const disclosed = results[1].disclosed!.flat();
-    const requested = (postedJson(commands[3]) as { disclose: string[][][] }).disclose.flat(2);
-    expect(disclosed.map((a) => a.id)).toEqual(requested);
+    expect(disclosed.map((a) => a.id)).toEqual([...commands[2].matchAll(/--disclose (\S+)/g)].map((m) => m[1]));
     for (const a of disclosed) expect(a.rawvalue).toBe(issued[a.id.split('.')[3]]);
 
     // The wallet the README names: in the server's data folder.
     expect(existsSync(join(dataDir, 'wallet', 'credentials.json'))).toBe(true);
     let listed = '';
-    const code = await run(['session', '--list'], env, { cwd: dir, stdout: { write: (s: string) => (listed += s) } });
+    const code = await run(['wallet', '--list'], env, { cwd: dir, stdout: { write: (s: string) => (listed += s) } });
     expect(code).toBe(0);
-    for (const [name, value] of Object.entries(issued)) expect(listed).toContain(`  ${name}: ${value}\n`);
+    for (const name of ['firstname', 'familyname', 'over18']) expect(listed).toContain(`  ${name}: ${issued[name]}\n`);
   });
 });

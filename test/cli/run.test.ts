@@ -258,10 +258,10 @@ describe('server', () => {
     }
     const r = await finished;
     expect(r.code).toBe(0);
-    expect(r.stdout).toContain(`curl -s -X POST http://localhost:${port}/session -H 'Content-Type: application/json'`);
-    expect(r.stdout).toContain('demo.Example.person.firstname');
+    expect(r.stdout).toContain(`--server http://localhost:${port} --issue demo.Example.person=Alice,Example,,yes`);
+    expect(r.stdout).toContain('--disclose demo.Example.person.firstname');
     // Both printed sessions are completed by the headless client on the same data folder.
-    expect(r.stdout.match(/\| npx irma-server session --data-dir '[^']+' -/g)).toHaveLength(2);
+    expect(r.stdout.match(/npx irma-server wallet --data-dir '[^']+' '<the session pointer it printed>'/g)).toHaveLength(2);
     expect(r.stderr).toMatch(/Authentication of incoming session requests disabled/);
     expect(readFileSync(join(dir, '.irma-server-ts', 'demo', 'description.xml'), 'utf8')).toContain('demo');
   });

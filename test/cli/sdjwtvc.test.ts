@@ -79,12 +79,12 @@ describe('irma-server sdjwtvc certgen', () => {
         }),
       });
       expect(res.status).toBe(200);
-      const holder = await cli(['session', '--wallet', join(dir, 'wallet'), '-s', REFERENCE_SCHEMES, '--sdjwtvc-trust', join(out, 'ca.pem'), await res.text()]);
+      const holder = await cli(['wallet', '--wallet', join(dir, 'wallet'), '-s', REFERENCE_SCHEMES, '--sdjwtvc-trust', join(out, 'ca.pem'), await res.text()]);
       expect(holder.stderr).toBe('');
       expect(holder.code).toBe(0);
       expect(holder.stdout).toContain('SD-JWT VCs stored: 3');
       expect(JSON.parse(readFileSync(join(dir, 'wallet', 'sdjwtvcs.json'), 'utf8')).sdjwtvcs).toHaveLength(3);
-      const list = await cli(['session', '--list', '--wallet', join(dir, 'wallet'), '-s', REFERENCE_SCHEMES]);
+      const list = await cli(['wallet', '--list', '--wallet', join(dir, 'wallet'), '-s', REFERENCE_SCHEMES]);
       expect(list.stdout).toContain('SD-JWT VC irma-demo.MijnOverheid.singleton: 3 instance(s)');
     } finally {
       stop.abort();

@@ -304,6 +304,23 @@ describe('in the server', () => {
     await Promise.all(exits);
     expect(checker.size).toBe(0);
   });
+
+  it('lets a job in flight finish when the schemes are reloaded, then stops the old workers', async () => {
+    const server = await createServer(options(1), { logger: pino({ level: 'silent' }) });
+    try {
+      const old = server.ctx.checker as ProofWorkerPool;
+      // Longer than the reload takes (loading the schemes and starting the new workers).
+      const input = longInput();
+      const message = input.message as { proofs: unknown[] };
+      const job = settle(old.disclosure({ ...input, message: { ...message, proofs: Array(6).fill(message.proofs).flat() } }));
+      await server.reloadSchemes();
+      expect(server.ctx.checker).not.toBe(old);
+      expect(await job).toEqual({ ok: true, value: { proofStatus: 'INVALID' } });
+      expect(old.size).toBe(0);
+    } finally {
+      await server.close();
+    }
+  });
 });
 
 describe('the crypto_workers option', () => {

@@ -1,4 +1,4 @@
-// `irma-server session` run in-process against our server on a loopback port, with the reference
+// `irma-server wallet` (the holder) run in-process against our server on a loopback port, with the reference
 // irma-demo scheme and its private keys: issuance, disclosure, signing, pairing, refusal, the
 // wallet listing, the data-folder defaults and the errors a holder can run into.
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync } from 'node:fs';
@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { run } from '../../src/cli/run.js';
-import { EXIT_CANCELLED, EXIT_DONE, EXIT_FAILED } from '../../src/cli/session.js';
+import { EXIT_CANCELLED, EXIT_DONE, EXIT_FAILED } from '../../src/cli/wallet.js';
 import { loadSchemes } from '../../src/scheme/loader.js';
 import { startServer, type RunningServer } from '../../src/server/index.js';
 import { defaultOptions } from '../../src/server/options.js';
@@ -62,7 +62,7 @@ async function result(token: string): Promise<Record<string, unknown> & { disclo
 async function cli(args: string[], opts: { stdin?: string; env?: Record<string, string>; onStdout?: (text: string) => void } = {}): Promise<Outcome> {
   let stdout = '';
   let stderr = '';
-  const code = await run(['session', ...args], { HOME: dir, ...opts.env }, {
+  const code = await run(['wallet', ...args], { HOME: dir, ...opts.env }, {
     cwd: dir,
     stdin: opts.stdin === undefined ? undefined : Readable.from([opts.stdin]),
     stdout: { write: (s: string) => ((stdout += s), opts.onStdout?.(s)) },
@@ -78,7 +78,7 @@ const issuance = (credential: string, attributes: Record<string, string>) => ({
 });
 const disclosure = (...ids: string[]) => ({ '@context': 'https://irma.app/ld/request/disclosure/v2', disclose: [[ids]] });
 
-describe('irma-server session', () => {
+describe('irma-server wallet', () => {
   it('completes an issuance from the whole session package and prints the credential', async () => {
     const pkg = await start(issuance(FULLNAME, NAME));
     const out = await cli(holder(JSON.stringify(pkg)));
@@ -175,7 +175,7 @@ describe('irma-server session', () => {
     const pkg = await start(disclosure('irma-demo.RU.studentCard.studentID'));
     const out = await cli(holder(JSON.stringify(pkg)));
     expect(out.code).toBe(EXIT_FAILED);
-    expect(out.stderr).toMatch(/^irma-server session: requiredAttributeMissing: /);
+    expect(out.stderr).toMatch(/^irma-server wallet: requiredAttributeMissing: /);
     expect(await result(pkg.token)).toMatchObject({ status: 'CANCELLED' });
   });
 
@@ -184,7 +184,7 @@ describe('irma-server session', () => {
     expect((await cli(holder(JSON.stringify(pkg)))).code).toBe(EXIT_DONE);
     const again = await cli(holder(JSON.stringify(pkg)));
     expect(again.code).toBe(EXIT_FAILED);
-    expect(again.stderr).toMatch(/^irma-server session: serverResponse: .*\b(SESSION_UNKNOWN|UNEXPECTED_REQUEST)\b/);
+    expect(again.stderr).toMatch(/^irma-server wallet: serverResponse: .*\b(SESSION_UNKNOWN|UNEXPECTED_REQUEST)\b/);
   });
 
   it.each([
@@ -218,6 +218,6 @@ describe('defaults from the data folder', () => {
   it('says to start the server when the data folder has no scheme yet', async () => {
     const out = await cli(['--list'], { env: { IRMASERVER_DATA_DIR: join(dir, 'empty') } });
     expect(out.code).toBe(EXIT_FAILED);
-    expect(out.stderr).toMatch(/^irma-server session: cannot read the schemes in .*empty.*start the server once/);
+    expect(out.stderr).toMatch(/^irma-server wallet: cannot read the schemes in .*empty.*start the server once/);
   });
 });

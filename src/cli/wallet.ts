@@ -1,4 +1,4 @@
-// `irma-server session`: the holder's side of a session from the command line, with the headless
+// `irma-server wallet`: the holder's side of a session from the command line, with the headless
 // client and a wallet folder, so a newcomer can finish a session without the Yivi app.
 import { readFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
@@ -10,7 +10,7 @@ import { loadConfig } from './config.js';
 import { describeStartupError } from './startup-error.js';
 import type { CliIo, Env } from './run.js';
 
-export interface SessionCommandOptions {
+export interface WalletCommandOptions {
   /** Session pointer JSON, session package JSON, or '-' for standard input; unused with `list`. */
   pointer?: string;
   wallet?: string;
@@ -27,9 +27,9 @@ export const EXIT_DONE = 0;
 export const EXIT_FAILED = 1;
 export const EXIT_CANCELLED = 2;
 
-export async function sessionCommand(opts: SessionCommandOptions, env: Env, io: CliIo): Promise<number> {
+export async function walletCommand(opts: WalletCommandOptions, env: Env, io: CliIo): Promise<number> {
   const fail = (msg: string): number => {
-    io.stderr.write(`irma-server session: ${msg}\n`);
+    io.stderr.write(`irma-server wallet: ${msg}\n`);
     return EXIT_FAILED;
   };
   if (!opts.list && opts.pointer === undefined) return fail('missing session pointer (JSON, or - for standard input)');
@@ -99,7 +99,7 @@ export async function sessionCommand(opts: SessionCommandOptions, env: Env, io: 
 }
 
 /** The server's data folder (flag, IRMASERVER_DATA_DIR or config file, else ~/.irma-server-ts) decides both defaults. */
-function resolvePaths(opts: SessionCommandOptions, env: Env, cwd: string): { wallet: string; schemesPath: string } {
+function resolvePaths(opts: WalletCommandOptions, env: Env, cwd: string): { wallet: string; schemesPath: string } {
   const flags: Record<string, unknown> = {};
   if (opts.dataDir !== undefined) flags.data_dir = opts.dataDir;
   if (opts.schemesPath !== undefined) flags.schemes_path = opts.schemesPath;
