@@ -1,5 +1,6 @@
 // `irma-server server`: configure, start, print how to reach the server, run until told to stop.
 import { once } from 'node:events';
+import { demoPageEnabled, registerDemoRoutes } from '../web/demo-routes.js';
 import { validateOptionsAgainstSchemes, type ServerOptions } from '../server/options.js';
 import { configure, type Configured } from './configure.js';
 import { configurationFailure } from './logger.js';
@@ -23,7 +24,6 @@ export async function serveCommand(flags: Record<string, unknown>, env: Env, io:
     const { loadSchemes } = await import('../scheme/loader.js');
     const schemes = await loadSchemes({ schemesPath: options.schemesPath, privateKeysPath: options.privkeys });
     validateOptionsAgainstSchemes(options, schemes);
-    const { demoPageEnabled, registerDemoRoutes } = await import('../web/demo-routes.js');
     const routes = demoPageEnabled(options) ? registerDemoRoutes : undefined;
     server = await startServer(options, { schemes, logger, routes });
   } catch (e) {
@@ -59,6 +59,7 @@ export function firstSessionHint(options: ServerOptions, port: number, dataDir: 
   return [
     '',
     'Development mode with the generated demo scheme and no requestor authentication.',
+    ...(demoPageEnabled(options) ? [`The demo page, in a browser: http://localhost:${port}/`] : []),
     'A first session, in another terminal: the requestor prints a QR code for the Yivi app and the session pointer,',
     'then waits; in a third terminal the headless holder plays the app with that pointer.',
     '',
