@@ -110,6 +110,8 @@ export function loadConfig(input: ConfigInput): LoadedConfig {
   set('logJson', 'log_json');
   set('acceptInsecureProtocolVersions', 'accept_insecure_protocol_versions');
   set('cryptoWorkers', 'crypto_workers');
+  set('shutdownGracePeriod', 'shutdown_grace_period');
+  if ((o.shutdownGracePeriod ?? 0) < 0) throw new OptionsError('shutdown_grace_period must not be negative');
 
   const storeType = get<string>('store_type');
   if (storeType !== undefined && storeType !== '') {

@@ -143,6 +143,8 @@ export const OPTION_SPECS: readonly OptionSpec[] = [
     help: 'accept IRMA app protocol versions below 2.5' },
   { key: 'crypto_workers', kind: 'int', group: G_OTHER,
     help: 'worker threads for proof verification and issuance, 0 = none (default: CPUs - 1, at most 4)' },
+  { key: 'shutdown_grace_period', kind: 'int', group: G_OTHER,
+    help: 'seconds a stopping server (SIGTERM, SIGINT) lets requests in flight finish; a second signal stops at once (default 15)' },
 ];
 
 export const SPEC_BY_KEY: ReadonlyMap<string, OptionSpec> = new Map(OPTION_SPECS.map((s) => [s.key, s]));

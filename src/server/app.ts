@@ -51,8 +51,10 @@ export function buildApp(ctx: ServerContext, role: AppRole, streams: StreamRegis
     bodyLimit: BODY_LIMIT,
     requestTimeout: READ_TIMEOUT_MS,
     exposeHeadRoutes: false,
-    // Shutting down must not wait for keep-alive clients to hang up.
-    forceCloseConnections: true,
+    // Stopping closes idle keep-alive connections at once; busy ones end after their response
+    // (src/server/shutdown.ts), and requests already on a connection are served, not refused.
+    forceCloseConnections: 'idle',
+    return503OnClosing: false,
     routerOptions: { ignoreTrailingSlash: true },
   });
   const prefix = prefixOf(ctx.options.apiPrefix);

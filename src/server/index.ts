@@ -17,12 +17,18 @@ import type { ProofChecker } from './proof-port.js';
 import { ResultSigner } from './result-jwt.js';
 import { load } from './session-runner.js';
 import { StreamRegistry } from './sse.js';
+import { DEFAULT_SHUTDOWN_GRACE_PERIOD, Drain } from './shutdown.js';
 
 export interface RunningServer {
   /** The /irma base URL the app uses. */
   url: string;
   port: number;
-  close(): Promise<void>;
+  close(opts?: CloseOptions): Promise<void>;
+}
+
+/** How a server stops: `force` aborted (a second signal) cuts the grace period short. */
+export interface CloseOptions {
+  force?: AbortSignal;
 }
 
 /** Parts a caller (or a test) can supply instead of the ones built from the options. */
@@ -42,7 +48,8 @@ export interface BuiltServer {
   client?: FastifyInstance;
   /** The port the app's listener got, for the session pointers' default URL. */
   useAppPort(port: number): void;
-  close(): Promise<void>;
+  /** Stops accepting, lets requests in flight finish (shutdown_grace_period), then closes the rest. */
+  close(opts?: CloseOptions): Promise<void>;
 }
 
 function logLevel(o: ServerOptions): string {
@@ -135,6 +142,9 @@ export async function createServer(options: ServerOptions, deps: ServerDeps = {}
   const streams = new StreamRegistry();
   const main = buildApp(ctx, separate ? 'requestor' : 'all', streams, mainTls);
   const client = separate ? buildApp(ctx, 'client', streams, clientTls) : undefined;
+  const drain = new Drain();
+  drain.watch(main);
+  if (client) drain.watch(client);
   return {
     ctx,
     main,
@@ -142,10 +152,15 @@ export async function createServer(options: ServerOptions, deps: ServerDeps = {}
     useAppPort(p: number) {
       port = p;
     },
-    async close() {
+    async close(opts: CloseOptions = {}) {
+      const graceMs = (options.shutdownGracePeriod ?? DEFAULT_SHUTDOWN_GRACE_PERIOD) * 1000;
+      const { forced } = await drain.close(client ? [main, client] : [main], {
+        graceMs,
+        endStreams: () => streams.closeAll(),
+        force: opts.force,
+      });
+      if (forced) logger.warn('requests still running when the grace period ended were cut off');
       ctx.deadlines.close();
-      streams.closeAll();
-      await Promise.all([main.close(), client?.close()]);
       await owned?.close();
       if (!deps.store) await store.close();
     },
@@ -168,7 +183,7 @@ export async function startServer(options: ServerOptions, deps: ServerDeps = {})
   built.useAppPort(port);
   const url = built.ctx.irmaUrl().replace(/\/$/, '');
   built.ctx.log.info({ url }, 'IRMA server listening');
-  return { url, port, close: () => built.close() };
+  return { url, port, close: (opts) => built.close(opts) };
 }
 
 function tlsOf(cert: string | undefined, key: string | undefined): TlsMaterial | undefined {

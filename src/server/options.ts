@@ -97,6 +97,8 @@ export interface ServerOptions {
   acceptInsecureProtocolVersions?: boolean;
   /** Worker threads for proof verification and issuance; 0 or absent = on the server's own thread. */
   cryptoWorkers?: number;
+  /** Seconds a stopping server lets requests in flight finish (default 15). */
+  shutdownGracePeriod?: number;
 }
 
 /** A configuration the server refuses to start with. `problems` lists each finding (one or more). */
