@@ -8,6 +8,7 @@ import { lifetimesFromMinutes } from '../session/lifetimes.js';
 import { isFinal, type Session } from '../session/session.js';
 import { MemoryStore } from '../store/memory.js';
 import type { SessionStore } from '../store/store.js';
+import { LocalLiveness, RedisLiveness, runsScripts, type ProcessLiveness } from '../store/process-liveness.js';
 import { buildApp, type TlsMaterial } from './app.js';
 import { systemClock, type Clock } from './clock.js';
 import type { ServerContext } from './context.js';
@@ -113,9 +114,12 @@ export async function createServer(options: ServerOptions, deps: ServerDeps = {}
   const store = deps.store ?? (await defaultStore(options, logger));
   const clock = deps.clock ?? systemClock;
   let owned: OwnedChecker | undefined;
+  let liveness: ProcessLiveness | undefined;
   try {
+    liveness = runsScripts(store) ? await RedisLiveness.start(store, logger) : new LocalLiveness();
     if (!deps.checker) owned = await defaultChecker(options, schemes, logger);
   } catch (err) {
+    await liveness?.close();
     if (!deps.store) await store.close();
     throw err;
   }
@@ -134,6 +138,7 @@ export async function createServer(options: ServerOptions, deps: ServerDeps = {}
     signer: options.jwtPrivateKey ? new ResultSigner(options.jwtPrivateKey, options.jwtIssuer) : undefined,
     irmaUrl: () => irmaBaseUrl(options.url, port, clientTls !== undefined),
     log: logger,
+    liveness: liveness!,
     deadlines: new DeadlineWatcher(lifetimes, clock, async (ct) => {
       const session = await load(ctx, ct);
       if (!isFinal(session.status)) ctx.deadlines.watch(session);
@@ -162,6 +167,8 @@ export async function createServer(options: ServerOptions, deps: ServerDeps = {}
       if (forced) logger.warn('requests still running when the grace period ended were cut off');
       ctx.deadlines.close();
       await owned?.close();
+      // After the drain: claims of requests cut off at its end are taken over at once elsewhere.
+      await ctx.liveness.close();
       if (!deps.store) await store.close();
     },
   };

@@ -229,6 +229,17 @@ export class RedisStore<T extends StoredSession> implements SessionStore<T> {
     };
   }
 
+  /**
+   * A Lua script on the store's connections, bounded in time like every store call, for state
+   * beside the sessions (process liveness, rate-limit counters). Keys get the store's key prefix;
+   * in a cluster, all of them must be in one slot.
+   */
+  async runScript(text: string, keys: string[], args: string[]): Promise<unknown> {
+    const s = script(text);
+    const prefixed = keys.map((k) => this.#options.keyPrefix + k);
+    return this.#call(prefixed[0], (send) => this.#eval(send, s, prefixed, args));
+  }
+
   async ping(): Promise<void> {
     const reply = await this.#call(undefined, (send) => send(['PING']));
     if (reply !== 'PONG') throw new StoreError('UNAVAILABLE', 'unexpected PING reply');
