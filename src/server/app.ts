@@ -8,6 +8,7 @@ import { asProtocolError, JSON_CONTENT_TYPE, sendError } from './http-errors.js'
 import { registerRequestorRoutes } from './requestor-routes.js';
 import { StreamRegistry } from './sse.js';
 import { registerStaticSessionRoute } from './static-sessions.js';
+import { registerSessionRateLimits } from './session-rate-limits.js';
 
 /** Request bodies larger than this are refused (spec §9.5). */
 export const BODY_LIMIT = 10 * 1024 * 1024;
@@ -95,6 +96,7 @@ export function buildApp(ctx: ServerContext, role: AppRole, streams: StreamRegis
     return reply.code(404).type('text/plain; charset=utf-8').send('404 page not found\n');
   });
 
+  registerSessionRateLimits(app, ctx);
   app.register(
     async (scope) => {
       if (role !== 'client') registerRequestorRoutes(scope, ctx, streams);

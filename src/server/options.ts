@@ -99,6 +99,12 @@ export interface ServerOptions {
   cryptoWorkers?: number;
   /** Seconds a stopping server lets requests in flight finish (default 15). */
   shutdownGracePeriod?: number;
+  /** Session starts per window per client address; 0 = none; absent = 120 in production, else none. */
+  sessionRateLimitAddress?: number;
+  /** Session starts per window per requestor; 0 = none; absent = 6000 in production, else none. */
+  sessionRateLimitRequestor?: number;
+  /** Seconds of the session rate-limit window (default 60). */
+  sessionRateLimitWindow?: number;
 }
 
 /** A configuration the server refuses to start with. `problems` lists each finding (one or more). */
