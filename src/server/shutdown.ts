@@ -46,6 +46,9 @@ export class Drain {
     opts: { graceMs: number; endStreams: () => void; force?: AbortSignal },
   ): Promise<DrainResult> {
     this.#draining = true;
+    // Connections the kernel completed but Node has not accepted yet are reset when the listener
+    // closes; let the event loop accept what is already waiting first.
+    await new Promise((resolve) => setImmediate(resolve));
     const listening = apps.filter((a) => a.server.listening);
     // Fastify's close stops accepting, closes idle connections and resolves once every
     // connection has ended; in-flight requests run to completion meanwhile.

@@ -113,7 +113,7 @@ describe('two processes on one Redis', () => {
       '--session-rate-limit-requestor', '2',
       '--requestors', JSON.stringify({ alice: { auth_method: 'token', key: 'alice-token' } }),
       '--no-auth=false',
-    ]);
+    ], 60_000);
     const post = (base: string, authorization: string) =>
       fetch(`${base}/session`, {
         method: 'POST',
@@ -134,5 +134,5 @@ describe('two processes on one Redis', () => {
     expect(answers[5][1]).toMatch(/from this address/);
     await Promise.all([a.kill(), b.kill()]);
     await redis.stop();
-  }, 60_000);
+  }, 120_000);
 });

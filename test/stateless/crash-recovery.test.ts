@@ -52,7 +52,7 @@ beforeAll(async () => {
     '--url', POINTER_BASE,
     '--allow-unsigned-callbacks',
     '--crypto-workers', '1',
-  ]);
+  ], 60_000);
   schemes = await loadSchemes({ schemesPath: REFERENCE_SCHEMES });
   walletDir = await mkdtemp(join(tmpdir(), 'irma-crash-wallet-'));
   const pkg = await startSession(servers[1].base, {
@@ -60,7 +60,7 @@ beforeAll(async () => {
     credentials: [{ credential: FULLNAME, attributes: { firstnames: 'Alice', firstname: 'Alice', familyname: 'Example', prefix: 'van' } }],
   });
   if ((await newClient(routed(() => servers[1])).runSession(pkg.sessionPtr)).status !== 'DONE') throw new Error('could not fill the wallet');
-}, 60_000);
+}, 120_000);
 
 afterAll(async () => {
   await callbacks?.close();
@@ -119,5 +119,5 @@ describe('kill -9 of the process holding the claim on the proofs', () => {
       for (const res of hanging) res.destroy();
       await next.close();
     }
-  }, 90_000);
+  }, 150_000);
 });
