@@ -13,7 +13,7 @@ export const DEFAULT_SHUTDOWN_GRACE_PERIOD = 15;
 const IDLE_SWEEP_MS = 50;
 
 export interface DrainResult {
-  /** Connections cut because the grace period ran out (0 when everything finished). */
+  /** Connections were cut because the grace period ran out (or a second signal came). */
   forced: boolean;
 }
 
@@ -23,10 +23,6 @@ export interface DrainResult {
  */
 export class Drain {
   #draining = false;
-
-  get draining(): boolean {
-    return this.#draining;
-  }
 
   /** Adds the `Connection: close` header to responses sent while draining. */
   watch(app: FastifyInstance): void {
