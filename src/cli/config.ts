@@ -124,6 +124,14 @@ export function loadConfig(input: ConfigInput): LoadedConfig {
   set('metricsPort', 'metrics_port');
   set('metricsListenAddr', 'metrics_listen_addr');
   set('schemesUpdate', 'schemes_update');
+  set('shutdownGracePeriod', 'shutdown_grace_period');
+  if ((o.shutdownGracePeriod ?? 0) < 0) throw new OptionsError('shutdown_grace_period must not be negative');
+  set('sessionRateLimitAddress', 'session_rate_limit_address');
+  set('sessionRateLimitRequestor', 'session_rate_limit_requestor');
+  set('sessionRateLimitWindow', 'session_rate_limit_window');
+  for (const key of ['session_rate_limit_address', 'session_rate_limit_requestor', 'session_rate_limit_window']) {
+    if ((get<number>(key) ?? 0) < 0) throw new OptionsError(`${key} must not be negative`);
+  }
 
   const storeType = get<string>('store_type');
   if (storeType !== undefined && storeType !== '') {

@@ -184,6 +184,14 @@ export const OPTION_SPECS: readonly OptionSpec[] = [
     help: 'milliseconds a client may take to send a whole request (default 2000)' },
   { key: 'idle_timeout', kind: 'int', group: G_LIMITS,
     help: 'milliseconds an idle keep-alive connection stays open (default 5000; event streams are exempt)' },
+  { key: 'shutdown_grace_period', kind: 'int', group: G_OTHER,
+    help: 'seconds a stopping server (SIGTERM, SIGINT) lets requests in flight finish; a second signal stops at once (default 15)' },
+  { key: 'session_rate_limit_address', kind: 'int', group: G_OTHER,
+    help: 'sessions one client address may start per window, 0 = no limit (default 0, in production 120)' },
+  { key: 'session_rate_limit_requestor', kind: 'int', group: G_OTHER,
+    help: 'sessions one requestor (or static session) may start per window, 0 = no limit (default 0, in production 6000)' },
+  { key: 'session_rate_limit_window', kind: 'int', group: G_OTHER,
+    help: 'seconds of the session rate-limit window, counted in Redis with the Redis store (default 60)' },
 ];
 
 export const SPEC_BY_KEY: ReadonlyMap<string, OptionSpec> = new Map(OPTION_SPECS.map((s) => [s.key, s]));

@@ -2,6 +2,7 @@
 import { once } from 'node:events';
 import { demoPageEnabled, registerDemoRoutes } from '../web/demo-routes.js';
 import { validateOptionsAgainstSchemes, type ServerOptions } from '../server/options.js';
+import { DEFAULT_SHUTDOWN_GRACE_PERIOD } from '../server/shutdown.js';
 import { configure, type Configured } from './configure.js';
 import { configurationFailure } from './logger.js';
 import { describeStartupError } from './startup-error.js';
@@ -41,11 +42,20 @@ export async function serveCommand(flags: Record<string, unknown>, env: Env, io:
   io.onListening?.(server.url);
   const updater = await startSchemeUpdater(options, loaded.useDemoScheme, server, logger);
 
-  await stopRequested(io.signal);
-  logger.info('stopping');
+  const by = await stopRequested(io.signal);
+  logger.info({ gracePeriod: options.shutdownGracePeriod ?? DEFAULT_SHUTDOWN_GRACE_PERIOD }, 'stopping: finishing requests in flight');
   await updater?.stop();
-  await server.close();
+  // A second signal means: stop now.
+  const force = new AbortController();
+  const stopNow = stopRequested(undefined, force.signal).then(() => force.abort());
+  await server.close({ force: force.signal });
+  force.abort();
+  await stopNow;
   logger.info('Exiting');
+  // Work cut off at the end of the grace period (an outbound call, say) could keep the event loop
+  // alive; a process told to stop by a signal does not wait for it. (In-process callers stop by
+  // io.signal and keep their process.)
+  if (by === 'signal') setTimeout(() => process.exit(process.exitCode ?? 0), EXIT_DELAY_MS).unref();
   return 0;
 }
 
@@ -94,15 +104,20 @@ async function startSchemeUpdater(
   return updater;
 }
 
-async function stopRequested(signal: AbortSignal | undefined): Promise<void> {
+/** After stopping, how long the event loop may still run before the process exits anyway. */
+const EXIT_DELAY_MS = 1000;
+
+/** Resolves on SIGINT or SIGTERM ('signal'), or when `signal` or `cancel` aborts ('abort'). */
+async function stopRequested(signal: AbortSignal | undefined, cancel?: AbortSignal): Promise<'signal' | 'abort'> {
   const controller = new AbortController();
-  const stops: Promise<unknown>[] = [
-    once(process, 'SIGINT', { signal: controller.signal }),
-    once(process, 'SIGTERM', { signal: controller.signal }),
-  ];
-  if (signal) stops.push(signal.aborted ? Promise.resolve() : once(signal, 'abort', { signal: controller.signal }));
+  const onSignal = (name: NodeJS.Signals) => once(process, name, { signal: controller.signal }).then(() => 'signal' as const);
+  const onAbort = (s: AbortSignal) =>
+    s.aborted ? Promise.resolve('abort' as const) : once(s, 'abort', { signal: controller.signal }).then(() => 'abort' as const);
+  const stops: Promise<'signal' | 'abort'>[] = [onSignal('SIGINT'), onSignal('SIGTERM')];
+  if (signal) stops.push(onAbort(signal));
+  if (cancel) stops.push(onAbort(cancel));
   try {
-    await Promise.race(stops);
+    return await Promise.race(stops);
   } finally {
     controller.abort();
     await Promise.allSettled(stops);

@@ -14,6 +14,7 @@ import { registerStaticFiles } from './static-files.js';
 import { registerHealthRoutes } from './health.js';
 import { registerMetricsRoute, registerRequestMetrics } from './metrics-http.js';
 import { registerRequestLog, requestId } from './request-log.js';
+import { registerSessionRateLimits } from './session-rate-limits.js';
 
 /** Which APIs one listener serves: all, or (with a separate client port) one side each. */
 export type AppRole = 'all' | 'requestor' | 'client';
@@ -45,15 +46,16 @@ export function buildApp(ctx: ServerContext, role: AppRole, streams: StreamRegis
     clientErrorHandler,
     // A child, so that its level can be raised while listening (see quietListen in index.ts).
     loggerInstance: ctx.log.child({}),
-    // Fastify's request log lines carry URLs, and URLs carry session tokens.
     // Fastify's request log lines carry URLs, and URLs carry session tokens: request-log.ts logs instead.
     logController: new LogController({ disableRequestLogging: true }),
     genReqId: requestId,
     bodyLimit: bodyLimitOf(limits, ''),
     requestTimeout: timeouts.requestTimeout,
     exposeHeadRoutes: false,
-    // Shutting down must not wait for keep-alive clients to hang up.
-    forceCloseConnections: true,
+    // Stopping closes idle keep-alive connections at once; busy ones end after their response
+    // (src/server/shutdown.ts), and requests already on a connection are served, not refused.
+    forceCloseConnections: 'idle',
+    return503OnClosing: false,
     routerOptions: { ignoreTrailingSlash: true },
   });
   limitConnections(app.server, limits);
@@ -105,6 +107,7 @@ export function buildApp(ctx: ServerContext, role: AppRole, streams: StreamRegis
     return reply.code(404).type('text/plain; charset=utf-8').send('404 page not found\n');
   });
 
+  registerSessionRateLimits(app, ctx);
   app.register(
     async (scope) => {
       if (role !== 'client') registerRequestorRoutes(scope, ctx, streams);

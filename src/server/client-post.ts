@@ -149,7 +149,21 @@ function requestDigest(endpoint: string, body: string): string {
   return createHash('sha256').update(endpoint).update('\0').update(body).digest('base64url');
 }
 
-/** Resolves once the session's claim is no longer `claim`, or when that claim expires. */
+/** How often a process waiting for another's claim checks that the claimant's process still lives. */
+const LIVENESS_POLL_MS = 200;
+
+/** The process holding the session's live claim, if it is another one and it is dead. */
+async function deadClaimant(ctx: ServerContext, session: Session): Promise<string | undefined> {
+  const claim = session.claim;
+  if (!claim?.process || claim.process === ctx.liveness.id || claim.until <= ctx.clock()) return undefined;
+  return (await ctx.liveness.isAlive(claim.process)) ? undefined : claim.process;
+}
+
+/**
+ * Resolves once the session's claim is no longer `claim`, when that claim expires, or when the
+ * process holding it is found dead (so a crash costs the app's retry a second or two, not the
+ * claim's lifetime).
+ */
 async function claimEnded(ctx: ServerContext, clientToken: string, claim: Claim): Promise<void> {
   const same = (s: Session | undefined) => s?.claim?.claimant === claim.claimant;
   let wake!: () => void;
@@ -158,13 +172,30 @@ async function claimEnded(ctx: ServerContext, clientToken: string, claim: Claim)
     if (!same(s)) wake();
   });
   let timer: NodeJS.Timeout | undefined;
+  let poll: NodeJS.Timeout | undefined;
+  let waiting = true;
   try {
     // A change committed before the subscription was active is only seen by reading again.
     if (!same(await ctx.store.get(clientToken))) return;
     const expired = new Promise<void>((resolve) => (timer = setTimeout(resolve, Math.max(claim.until - ctx.clock(), 0) + 50)));
-    await Promise.race([changed, expired]);
+    const died = new Promise<void>((resolve) => {
+      const holder = claim.process;
+      if (!holder || holder === ctx.liveness.id) return;
+      const check = () => {
+        poll = setTimeout(async () => {
+          if (!waiting) return;
+          if (await ctx.liveness.isAlive(holder)) {
+            if (waiting) check();
+          } else resolve();
+        }, LIVENESS_POLL_MS);
+      };
+      check();
+    });
+    await Promise.race([changed, expired, died]);
   } finally {
+    waiting = false;
     clearTimeout(timer);
+    clearTimeout(poll);
     await unsubscribe();
   }
 }
@@ -189,6 +220,9 @@ async function decide(
       renewClaim(s, { ...claim, lifetimeMs: CHAIN_CLAIM_MS }, m),
     );
     if (!transition.held) return transition;
+    // Past this point the requestor hears of the session: only while no other process can have
+    // presumed this one dead and taken the claim over.
+    if (!ctx.liveness.confirmed()) throw new ProtocolError('INTERNAL_ERROR', 'process liveness not confirmed');
     next = await startNextSession(ctx, session, outcome);
   }
   if (next) outcome = { ...outcome, nextSession: next.requestorToken };
@@ -238,8 +272,10 @@ async function attempt(
     claimant: randomAlphanumeric(TOKEN_LENGTH),
     request: requestDigest(endpoint, call.message),
     lifetimeMs: VERIFY_CLAIM_MS,
+    process: ctx.liveness.id,
   };
-  const claimed = (await transact(ctx, ct, (s, m) => claimClientPost(s, claim, m))).transition;
+  const deadProcess = await deadClaimant(ctx, session);
+  const claimed = (await transact(ctx, ct, (s, m) => claimClientPost(s, { ...claim, deadProcess }, m))).transition;
   if (claimed.retry) return { retry: true, ...claimed.retry };
   if (!claimed.held) {
     sendMachineReply(reply, claimed.reply, true);

@@ -11,6 +11,7 @@ import type { ResultSigner } from './result-jwt.js';
 import type { DeadlineWatcher } from './deadlines.js';
 import type { SdJwtIssuers } from '../sdjwt/issuer-keys.js';
 import type { ServerMetrics } from './metrics.js';
+import type { ProcessLiveness } from '../store/process-liveness.js';
 
 export interface ServerContext {
   options: ServerOptions;
@@ -29,4 +30,6 @@ export interface ServerContext {
   sdjwtIssuers?: SdJwtIssuers;
   /** Absent only in contexts built by hand (tests): then nothing is measured. */
   metrics?: ServerMetrics;
+  /** This process's id in claims, and whether other processes holding claims are alive. */
+  liveness: ProcessLiveness;
 }

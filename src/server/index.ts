@@ -8,6 +8,7 @@ import { lifetimesFromMinutes } from '../session/lifetimes.js';
 import { isFinal, type Session } from '../session/session.js';
 import { MemoryStore } from '../store/memory.js';
 import type { SessionStore } from '../store/store.js';
+import { LocalLiveness, RedisLiveness, runsScripts, type ProcessLiveness } from '../store/process-liveness.js';
 import { buildApp, type TlsMaterial } from './app.js';
 import { systemClock, type Clock } from './clock.js';
 import type { ServerContext } from './context.js';
@@ -25,6 +26,7 @@ import { MeteredChecker } from './metered-checker.js';
 import { MeteredStore } from './metered-store.js';
 import { buildMetricsApp } from './metrics-http.js';
 import { ServerMetrics } from './metrics.js';
+import { DEFAULT_SHUTDOWN_GRACE_PERIOD, Drain } from './shutdown.js';
 
 export interface RunningServer {
   /** The /irma base URL the app uses. */
@@ -32,9 +34,14 @@ export interface RunningServer {
   port: number;
   /** http://host:port of the metrics listener, when metrics_port is set. */
   metricsUrl?: string;
-  close(): Promise<void>;
+  close(opts?: CloseOptions): Promise<void>;
   /** Loads the schemes from disk again and swaps them in (see BuiltServer). */
   reloadSchemes(): Promise<void>;
+}
+
+/** How a server stops: `force` aborted (a second signal) cuts the grace period short. */
+export interface CloseOptions {
+  force?: AbortSignal;
 }
 
 /** Parts a caller (or a test) can supply instead of the ones built from the options. */
@@ -58,7 +65,8 @@ export interface BuiltServer {
   metrics?: FastifyInstance;
   /** The port the app's listener got, for the session pointers' default URL. */
   useAppPort(port: number): void;
-  close(): Promise<void>;
+  /** Stops accepting, lets requests in flight finish (shutdown_grace_period), then closes the rest. */
+  close(opts?: CloseOptions): Promise<void>;
   /**
    * Loads the schemes from schemes_path again and replaces the registry (and the checker built on
    * it) in the context; requests in flight finish on the old ones. Throws, changing nothing, when
@@ -136,9 +144,12 @@ export async function createServer(options: ServerOptions, deps: ServerDeps = {}
   const store = deps.store ?? (await defaultStore(options, logger));
   const clock = deps.clock ?? systemClock;
   let owned: OwnedChecker | undefined;
+  let liveness: ProcessLiveness | undefined;
   try {
+    liveness = runsScripts(store) ? await RedisLiveness.start(store, logger) : new LocalLiveness();
     if (!deps.checker) owned = await countedChecker(options, schemes, logger);
   } catch (err) {
+    await liveness?.close();
     if (!deps.store) await store.close();
     throw err;
   }
@@ -160,6 +171,7 @@ export async function createServer(options: ServerOptions, deps: ServerDeps = {}
     irmaUrl: () => irmaBaseUrl(options.url, port, clientTls !== undefined),
     log: logger,
     sdjwtIssuers,
+    liveness: liveness!,
     deadlines: new DeadlineWatcher(lifetimes, clock, async (ct) => {
       const session = await load(ctx, ct);
       if (!isFinal(session.status)) ctx.deadlines.watch(session);
@@ -171,6 +183,9 @@ export async function createServer(options: ServerOptions, deps: ServerDeps = {}
   const client = separate ? buildApp(ctx, 'client', streams, clientTls) : undefined;
   deps.routes?.(main, ctx);
   const metricsApp = options.metricsPort ? buildMetricsApp(metrics, ctx.store, logger) : undefined;
+  const drain = new Drain();
+  drain.watch(main);
+  if (client) drain.watch(client);
   return {
     ctx,
     main,
@@ -191,11 +206,19 @@ export async function createServer(options: ServerOptions, deps: ServerDeps = {}
       }
       if (previous && previous !== owned) await previous.idle?.().then(() => previous.close());
     },
-    async close() {
+    async close(opts: CloseOptions = {}) {
+      const graceMs = (options.shutdownGracePeriod ?? DEFAULT_SHUTDOWN_GRACE_PERIOD) * 1000;
+      const { forced } = await drain.close(client ? [main, client] : [main], {
+        graceMs,
+        endStreams: () => streams.closeAll(),
+        force: opts.force,
+      });
+      if (forced) logger.warn('requests still running when the grace period ended were cut off');
+      await metricsApp?.close();
       ctx.deadlines.close();
-      streams.closeAll();
-      await Promise.all([main.close(), client?.close(), metricsApp?.close()]);
       await owned?.close();
+      // After the drain: claims of requests cut off at its end are taken over at once elsewhere.
+      await ctx.liveness.close();
       if (!deps.store) await store.close();
     },
   };
@@ -220,7 +243,7 @@ export async function startServer(options: ServerOptions, deps: ServerDeps = {})
   const metricsAddress = built.metrics?.server.address();
   const metricsUrl =
     typeof metricsAddress === 'object' && metricsAddress ? `http://${hostPart(metricsAddress.address)}:${metricsAddress.port}` : undefined;
-  return { url, port, metricsUrl, close: () => built.close(), reloadSchemes: () => built.reloadSchemes() };
+  return { url, port, metricsUrl, close: (opts) => built.close(opts), reloadSchemes: () => built.reloadSchemes() };
 }
 
 function hostPart(address: string): string {

@@ -111,6 +111,14 @@ export interface ServerOptions {
   metricsListenAddr?: string;
   /** Minutes between scheme update checks by `irma-server server`; 0 = never (default 60, as the reference). */
   schemesUpdate?: number;
+  /** Seconds a stopping server lets requests in flight finish (default 15). */
+  shutdownGracePeriod?: number;
+  /** Session starts per window per client address; 0 = none; absent = 120 in production, else none. */
+  sessionRateLimitAddress?: number;
+  /** Session starts per window per requestor; 0 = none; absent = 6000 in production, else none. */
+  sessionRateLimitRequestor?: number;
+  /** Seconds of the session rate-limit window (default 60). */
+  sessionRateLimitWindow?: number;
 }
 
 /** Folders of `<scheme>.<issuer>.pem` files: certificate chains (leaf first) and P-256 private keys. */

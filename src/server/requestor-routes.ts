@@ -9,6 +9,7 @@ import { authorize } from './permissions.js';
 import { RequestorAuthenticator } from './requestor-auth.js';
 import { bodyText, header } from './request-parts.js';
 import { sessionResult } from './result.js';
+import { limitSessionStartsOf } from './session-rate-limits.js';
 import { startSession } from './session-factory.js';
 import { clientTokenOf, load, transact } from './session-runner.js';
 import { streamStatus, type StreamRegistry } from './sse.js';
@@ -36,6 +37,7 @@ export function registerRequestorRoutes(app: FastifyInstance, ctx: ServerContext
       bodyText(request),
     );
     authorize({ options: ctx.options, urlHost: new URL(ctx.irmaUrl()).host }, requestor, rr);
+    await limitSessionStartsOf(request, reply, requestor);
     if (rr.nextSession && !rr.nextSession.url) {
       throw new ProtocolError('INVALID_REQUEST', 'nextSession provided with empty URL');
     }

@@ -270,9 +270,15 @@ export interface ClaimEvent extends ClientCall {
   request: string;
   /** How long the claim lives, from `now`. */
   lifetimeMs: number;
+  /** Id of the server process making this attempt (see Claim.process). */
+  process?: string;
+  /** A process the server found dead: a claim it holds is taken over at once. */
+  deadProcess?: string;
 }
 
 const isLive = (claim: Claim | undefined, now: number): claim is Claim => claim !== undefined && now < claim.until;
+const heldByDead = (claim: Claim, deadProcess: string | undefined): boolean =>
+  deadProcess !== undefined && claim.process === deadProcess;
 const holds = (s: Session, claimant: string): boolean => s.claim?.claimant === claimant;
 
 /** Another attempt's claim: the same request waits for it, any other request is unexpected. */
@@ -284,7 +290,8 @@ function claimedByOther(draft: Draft, claim: Claim, request: string): ClaimTrans
 /**
  * Claims the app's POST before any cryptography (§5.4): the first attempt on a CONNECTED session
  * without a live claim gets it; an identical request meanwhile waits for the claimant's answer.
- * A claim past its `until` belongs to a claimant presumed dead and is taken over.
+ * A claim past its `until` belongs to a claimant presumed dead and is taken over, and so does one
+ * whose process the server found dead.
  */
 export function claimClientPost(session: Session, event: ClaimEvent, ctx: MachineContext): ClaimTransition {
   const draft = new Draft(session);
@@ -292,8 +299,11 @@ export function claimClientPost(session: Session, event: ClaimEvent, ctx: Machin
   const refused = clientGuard(draft.session, event, ctx.now);
   if (refused) return { ...draft.done(refused), held: false };
   const current = draft.session.claim;
-  if (isLive(current, ctx.now) && current.claimant !== event.claimant) return claimedByOther(draft, current, event.request);
-  draft.set({ claim: { claimant: event.claimant, until: ctx.now + event.lifetimeMs, request: event.request } });
+  if (isLive(current, ctx.now) && current.claimant !== event.claimant && !heldByDead(current, event.deadProcess)) {
+    return claimedByOther(draft, current, event.request);
+  }
+  const claim: Claim = { claimant: event.claimant, until: ctx.now + event.lifetimeMs, request: event.request };
+  draft.set({ claim: event.process === undefined ? claim : { ...claim, process: event.process } });
   return { ...draft.done(ok(202)), held: true, durable: true };
 }
 

@@ -75,6 +75,11 @@ export interface Claim {
   until: number;
   /** Digest of the claimed request (endpoint and body): only that request waits for its answer. */
   request: string;
+  /**
+   * Id of the server process holding the claim. Once that process is known to be dead (its
+   * liveness key in the store expired) the claim is taken over before `until`.
+   */
+  process?: string;
 }
 
 // Structurally a StoredSession (src/store/store.ts): the store keys it by these two tokens.

@@ -253,6 +253,17 @@ export class RedisStore<T extends StoredSession> implements SessionStore<T> {
     return !this.#closed && this.#backend.isReady();
   }
 
+  /**
+   * A Lua script on the store's connections, bounded in time like every store call, for state
+   * beside the sessions (process liveness, rate-limit counters). Keys get the store's key prefix;
+   * in a cluster, all of them must be in one slot.
+   */
+  async runScript(text: string, keys: string[], args: string[]): Promise<unknown> {
+    const s = script(text);
+    const prefixed = keys.map((k) => this.#options.keyPrefix + k);
+    return this.#call(prefixed[0], (send) => this.#eval(send, s, prefixed, args));
+  }
+
   /** Fails at once while the connection is known to be down, else within the operation timeout. */
   async ping(): Promise<void> {
     const reply = await this.#call(undefined, (send) => send(['PING']));

@@ -113,12 +113,12 @@ describe('the same proofs at two instances at once', () => {
 });
 
 describe('a claim left by a crashed instance', () => {
-  async function crashedClaim(h: Harness, ct: string, untilMs: number, body: string) {
+  async function crashedClaim(h: Harness, ct: string, untilMs: number, body: string, process?: string) {
     const { createHash } = await import('node:crypto');
     // What a process writes on claiming, digest and all, before it dies mid-verification.
     const request = createHash('sha256').update('/proofs').update('\0').update(body).digest('base64url');
     await h.store.update(ct, (s) => ({
-      value: { ...s, claim: { claimant: 'crashedProcessAttempt', until: h.clock.now + untilMs, request } },
+      value: { ...s, claim: { claimant: 'crashedProcessAttempt', until: h.clock.now + untilMs, request, ...(process ? { process } : {}) } },
       ttlMs: 60_000,
       result: undefined,
     }));
@@ -160,5 +160,29 @@ describe('a claim left by a crashed instance', () => {
     expect(next.received).toHaveLength(1);
     expect(a.checker.calls).toHaveLength(1);
     expect((await stored(a, s.ct)).claim).toBeUndefined();
+  });
+
+  it('takes over at once when the claim names a process that is not alive', async () => {
+    const [a, b] = await pair();
+    const next = await nextSessionEndpoint(0);
+    const s = await chainedSession(a, next.url);
+    await crashedClaim(a, s.ct, 30_000, '{"p":1}', 'processThatDied');
+
+    // No clock change: the claim is 30 s from its deadline, but its process is gone.
+    const res = await postProofs(b, s.ct, '{"p":1}');
+    expect(res.statusCode).toBe(200);
+    expect(a.checker.calls).toHaveLength(1);
+    expect(next.received).toHaveLength(1);
+    expect((await stored(a, s.ct)).status).toBe('DONE');
+  });
+
+  it('still waits for a claim of a process that is alive', async () => {
+    const [a, b] = await pair();
+    const next = await nextSessionEndpoint(0);
+    const s = await chainedSession(a, next.url);
+    await crashedClaim(a, s.ct, 30_000, '{"p":1}', a.server.ctx.liveness.id);
+    const refused = await postProofs(b, s.ct, '{"p":2}');
+    expect(refused.statusCode).toBe(403);
+    expect(a.checker.calls).toHaveLength(0);
   });
 });

@@ -271,6 +271,23 @@ describe('claiming the app\'s POST', () => {
     expect(claimClientPost(done.session!, claimEvent('A'), at(34_000)).reply).toEqual(done.reply);
   });
 
+  it('takes over at once a claim whose process was found dead, and only that process\'s', () => {
+    const s = claimClientPost(connected(), claimEvent('A', { process: 'procA' }), at(2000)).session!;
+    expect(s.claim).toEqual({ claimant: 'A', until: T0 + 32_000, request: 'digest-of-proofs', process: 'procA' });
+    // Another process found dead says nothing about procA: the request still waits.
+    const wrong = claimClientPost(s, claimEvent('B', { process: 'procB', deadProcess: 'procC' }), at(2500));
+    expect(wrong.held).toBe(false);
+    expect(wrong.retry).toEqual({ busy: s.claim });
+    const taken = claimClientPost(s, claimEvent('B', { process: 'procB', deadProcess: 'procA' }), at(2500));
+    expect(taken.held).toBe(true);
+    expect(taken.session!.claim).toEqual({ claimant: 'B', until: T0 + 32_500, request: 'digest-of-proofs', process: 'procB' });
+    // The dead process's attempt cannot commit any more.
+    expect(commitClientPost(taken.session!, { ...call, nonce: s.nonce, claimant: 'A', verdict }, at(2600)).held).toBe(false);
+    // A different request may take the claim of a dead process too.
+    const other = claimClientPost(s, claimEvent('C', { message: '{}', request: 'other-digest', deadProcess: 'procA' }), at(2500));
+    expect(other.held).toBe(true);
+  });
+
   it('renews only a claim still held or free, extending it from now', () => {
     const s = claimClientPost(connected(), claimEvent('A'), at(2000)).session!;
     const renewed = renewClaim(s, claimEvent('A', { lifetimeMs: 40_000 }), at(10_000));

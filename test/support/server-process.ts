@@ -114,14 +114,18 @@ export class ServerProcess {
 }
 
 /** Starts `count` processes on free ports; `args` gets each one's index and port. */
-export async function startServers(count: number, args: (index: number, port: number) => string[]): Promise<ServerProcess[]> {
+export async function startServers(
+  count: number,
+  args: (index: number, port: number) => string[],
+  timeoutMs?: number,
+): Promise<ServerProcess[]> {
   const ports: number[] = [];
   while (ports.length < count) {
     const p = await freePort();
     if (!ports.includes(p)) ports.push(p);
   }
   const servers = ports.map((port, i) => new ServerProcess(port, args(i, port)));
-  await Promise.all(servers.map((s) => s.start()));
+  await Promise.all(servers.map((s) => s.start(timeoutMs)));
   return servers;
 }
 
