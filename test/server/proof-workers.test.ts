@@ -308,13 +308,14 @@ describe('in the server', () => {
   it('lets a job in flight finish when the schemes are reloaded, then stops the old workers', async () => {
     const server = await createServer(options(1), { logger: pino({ level: 'silent' }) });
     try {
-      const old = server.ctx.checker as ProofWorkerPool;
+      const metered = server.ctx.checker as MeteredChecker;
+      const old = metered.inner as ProofWorkerPool;
       // Longer than the reload takes (loading the schemes and starting the new workers).
       const input = longInput();
       const message = input.message as { proofs: unknown[] };
       const job = settle(old.disclosure({ ...input, message: { ...message, proofs: Array(6).fill(message.proofs).flat() } }));
       await server.reloadSchemes();
-      expect(server.ctx.checker).not.toBe(old);
+      expect(server.ctx.checker).not.toBe(metered);
       expect(await job).toEqual({ ok: true, value: { proofStatus: 'INVALID' } });
       expect(old.size).toBe(0);
     } finally {
