@@ -1,0 +1,85 @@
+// Products of powers modulo one odd modulus through the native addon: one shared chain of
+// squarings for all terms, and fixed-base tables for the long-lived bases of public keys.
+// Only public values come here (verification, and the prover's public-base powers).
+import { systemParameters } from './params.js';
+import { fromBytes, toBytes } from './bigint.js';
+import { nativeBinding, type ModulusHandle, type NativeBinding, type TableHandle } from './native/binding.js';
+
+/** Odd powers per table chunk: 2^(WINDOW−1) of them (bench/modexp.bench.ts compares widths). */
+export const TABLE_WINDOW = 7;
+/**
+ * Moduli that may hold tables at once (0.1–0.7 MB each); the least recently used one loses its
+ * tables beyond that, so a process loading many keys stays bounded.
+ */
+export const TABLE_MODULI_LIMIT = 32;
+
+const withTables = new Set<NativeModulus>();
+
+/**
+ * The chain length a verification needs anyway for A′^(c·2^(Le−1)+ê), i.e. Le+Lh bits; chunks
+ * of that spacing add no squarings of their own. Other moduli use their own bit length.
+ */
+function spacingFor(bits: number): number {
+  try {
+    const p = systemParameters(bits);
+    return p.Le + p.Lh;
+  } catch {
+    return Math.max(bits, 64);
+  }
+}
+
+export class NativeModulus {
+  private readonly handle: ModulusHandle;
+  private readonly tables = new Map<bigint, TableHandle>();
+  private readonly spacing: number;
+  private readonly maxChunks: number;
+  /** Longest exponent a table takes: the longest any Idemix computation raises a base to. */
+  readonly maxTableBits: number;
+
+  private constructor(private readonly addon: NativeBinding, n: bigint, bits: number) {
+    this.handle = addon.modulus(toBytes(n));
+    this.spacing = spacingFor(bits);
+    this.maxChunks = Math.min(64, Math.ceil((2 * bits + 512) / this.spacing));
+    this.maxTableBits = this.spacing * this.maxChunks;
+  }
+
+  /** null without the addon, or for moduli Montgomery arithmetic cannot take (even, ≤ 1). */
+  static create(n: bigint, bits: number): NativeModulus | null {
+    if (nativeBinding === null || n <= 1n || (n & 1n) === 0n) return null;
+    return new NativeModulus(nativeBinding, n, bits);
+  }
+
+  private table(base: bigint): TableHandle {
+    let t = this.tables.get(base);
+    if (t === undefined) {
+      if (!withTables.has(this) && withTables.size >= TABLE_MODULI_LIMIT) {
+        const oldest = withTables.values().next().value as NativeModulus;
+        oldest.tables.clear();
+        withTables.delete(oldest);
+      }
+      t = this.addon.fixedBase(this.handle, toBytes(base), this.spacing, TABLE_WINDOW, this.maxChunks);
+      this.tables.set(base, t);
+    }
+    // Most recently used last.
+    if (withTables.size > 1 || !withTables.has(this)) {
+      withTables.delete(this);
+      withTables.add(this);
+    }
+    return t;
+  }
+
+  /**
+   * Π tabled_i^e_i · Π variable_j^e_j mod n, exponents positive; tabled bases must be reduced
+   * and their exponents at most maxTableBits long.
+   */
+  product(tabled: ReadonlyArray<readonly [bigint, bigint]>, variable: ReadonlyArray<readonly [bigint, bigint]>): bigint {
+    const r = this.addon.multiExp(
+      this.handle,
+      tabled.map(([b]) => this.table(b)),
+      tabled.map(([, e]) => toBytes(e)),
+      variable.map(([b]) => toBytes(b)),
+      variable.map(([, e]) => toBytes(e)),
+    );
+    return fromBytes(r);
+  }
+}
