@@ -150,7 +150,7 @@ function product(ctx: ModulusContext, terms: Map<bigint, bigint>): bigint {
   if (!ctx.openssl.usable) return multiExpPure(n, [...terms]);
   let r = 1n;
   for (const [b, e] of terms) {
-    r = (r * powPositive(ctx, b, e)) % n;
+    r = (r * (e === 1n ? b : powPositive(ctx, b, e))) % n;
     if (r === 0n) return 0n;
   }
   return r;
