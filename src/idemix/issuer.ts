@@ -1,11 +1,11 @@
 // The issuer's side: verify the holder's commitment proofs, then sign each credential on the
 // holder's commitment U with a proof (ProofS) that the signature was made with the key's 1/e.
 import { randomBytes } from 'node:crypto';
-import { fromBytes, gcd, isProbablePrime, randomBelow, randomBits } from './bigint.js';
+import { fromBytes, gcd, randomBelow, randomBits } from './bigint.js';
 import { IdemixError } from './errors.js';
 import { hashCommit } from './hash.js';
 import type { PrivateKey, PublicKey } from './keys.js';
-import { invert, modPow, modPowCrt, powProduct } from './modexp.js';
+import { invert, modPow, modPowCrt, powProduct, probablePrime } from './modexp.js';
 import { hasSmallFactor } from './primality.js';
 import { verifyProofList } from './proof-list.js';
 import type { IndexedValues, IssueSignatureMessage, Proof, ProofD, ProofU } from './proofs.js';
@@ -87,8 +87,8 @@ function randomPrimeE(pk: PublicKey): bigint {
     b[0] &= topMask;
     b[len - 1] |= 1;
     const e = base + fromBytes(b);
-    // Same acceptance as gabi (ProbablyPrime(20)); the wider sieve only rejects composites sooner.
-    if (!hasSmallFactor(e) && isProbablePrime(e, 20)) return e;
+    // Same acceptance as gabi (20 Miller–Rabin rounds); the sieve only rejects composites sooner.
+    if (!hasSmallFactor(e) && probablePrime(e, 20)) return e;
   }
 }
 

@@ -11,10 +11,10 @@
 // Nothing here knows an issuer's factors except modPowCrt, which takes them as an argument and
 // serves only the issuer's own signing: results modulo n never depend on who holds which key,
 // and values from clients are never reduced modulo a secret prime.
-import { bitLength, mod, modPowReference } from './bigint.js';
+import { bitLength, isProbablePrime, mod, modPowReference } from './bigint.js';
 import { IdemixError } from './errors.js';
 import { fastModInverse } from './modexp-inverse.js';
-import { NativeModulus } from './modexp-native.js';
+import { millerRabin, NativeModulus } from './modexp-native.js';
 import { OpenSslModulus } from './modexp-openssl.js';
 import { multiExpPure } from './modexp-pure.js';
 import { nativeBinding } from './native/binding.js';
@@ -124,6 +124,15 @@ export function modPow(base: bigint, exp: bigint, n: bigint): bigint {
   // A single power of a variable base gains nothing from the addon; one of a key's bases does.
   if (nat !== null && ctx.tabled.has(base) && bitLength(exp) <= nat.maxTableBits) return nat.product([[base, exp]], []);
   return powPositive(ctx, base, exp);
+}
+
+/**
+ * Probable primality with `rounds` Miller–Rabin rounds: on the native path by our own rounds on
+ * its Montgomery arithmetic (several times faster), else node:crypto's checkPrimeSync. Only for
+ * public values.
+ */
+export function probablePrime(x: bigint, rounds: number): boolean {
+  return (nativeOn ? millerRabin(x, rounds) : undefined) ?? isProbablePrime(x, rounds);
 }
 
 /** a^{−1} mod n (Lehmer; cached for registered bases); typed MALFORMED error if there is none. */

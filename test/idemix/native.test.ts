@@ -2,13 +2,14 @@
 // seeded random products (key bases with tables, client values, negative and long exponents),
 // identical verdicts on every recorded session and its tamperings, and the addon at work in
 // worker threads as the crypto workers use it.
+import { generatePrimeSync } from 'node:crypto';
 import { Worker } from 'node:worker_threads';
 import { afterAll, describe, expect, it } from 'vitest';
 import { bitLength, fromBytes } from '../../src/idemix/bigint.js';
 import { IdemixError } from '../../src/idemix/errors.js';
 import { verifyIssuanceCommitments } from '../../src/idemix/issuer.js';
 import { TABLE_MODULI_LIMIT } from '../../src/idemix/modexp-native.js';
-import { modPow, nativeAcceleration, powProduct, registerFixedBases, setNativeAcceleration } from '../../src/idemix/modexp.js';
+import { modPow, nativeAcceleration, powProduct, probablePrime, registerFixedBases, setNativeAcceleration } from '../../src/idemix/modexp.js';
 import { systemParameters } from '../../src/idemix/params.js';
 import { proofDContributions } from '../../src/idemix/proof-list.js';
 import { parseProofDList, parseProofList, type Proof, type ProofD } from '../../src/idemix/proofs.js';
@@ -102,6 +103,15 @@ describe.runIf(built)('native and node:crypto paths agree', () => {
       const [np, cp] = bothPaths(() => modPow(b, e, n));
       expect(np, `round ${round} modPow`).toBe(cp);
     }
+  });
+
+  it('on primality: primes, Carmichael numbers, strong pseudoprimes to base 2, semiprimes', () => {
+    const prime = (bits: number) => generatePrimeSync(bits, { bigint: true }) as bigint;
+    const primes = [5n, 7n, 13n, 65537n, (1n << 61n) - 1n, (1n << 127n) - 1n, prime(597), prime(645), prime(901)];
+    const p = prime(300);
+    const composites = [9n, 15n, 561n, 1105n, 41041n, 2047n, 3215031751n, 341550071728321n, p * prime(300), p * p, (1n << 597n) + 1n];
+    for (const x of primes) expect(bothPaths(() => probablePrime(x, 20)), String(x)).toEqual([true, true]);
+    for (const x of composites) expect(bothPaths(() => probablePrime(x, 20)), String(x)).toEqual([false, false]);
   });
 
   it('on more moduli with tables than are kept at once', () => {
