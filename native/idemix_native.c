@@ -361,6 +361,11 @@ static napi_value js_multi_exp(napi_env env, napi_callback_info info) {
     if (bits > chain) chain = bits;
   }
 
+  /* One int16 per term and chain position: refuse what would need more than 32 MB of them. */
+  if ((size_t)(chain + 1) * (nterms + 1) > ((size_t)1 << 24)) {
+    err = "multiExp: too many terms or too long exponents";
+    goto done;
+  }
   terms = (Term*)calloc(nterms + 1, sizeof(Term));
   digits = (int16_t*)calloc((size_t)(chain + 1) * (nterms + 1), sizeof(int16_t));
   vpows = (BIGNUM**)calloc(nvpows + 1, sizeof(BIGNUM*));

@@ -165,6 +165,17 @@ function product(ctx: ModulusContext, terms: Map<bigint, bigint>): bigint {
   return r;
 }
 
+/** Far beyond any Idemix product (tens of terms, exponents of a few thousand bits). */
+const NATIVE_MAX_TERMS = 256;
+const NATIVE_MAX_EXP_BITS = 1 << 14;
+
+/** Whether the addon takes this product; anything larger goes the node:crypto way. */
+function fitsNative(terms: ReadonlyArray<readonly [bigint, bigint]>): boolean {
+  if (terms.length > NATIVE_MAX_TERMS) return false;
+  for (const [, e] of terms) if (bitLength(e) > NATIVE_MAX_EXP_BITS) return false;
+  return true;
+}
+
 function nativeProduct(ctx: ModulusContext, nat: NativeModulus, terms: ReadonlyArray<readonly [bigint, bigint]>): bigint {
   const n = ctx.n;
   const tabled: [bigint, bigint][] = [];
@@ -188,7 +199,7 @@ export function powProduct(n: bigint, terms: ReadonlyArray<readonly [bigint, big
   if (n === 1n) return 0n;
   const ctx = context(n);
   const nat = ctx.native;
-  if (nat !== null) return nativeProduct(ctx, nat, terms);
+  if (nat !== null && fitsNative(terms)) return nativeProduct(ctx, nat, terms);
   const pos = new Map<bigint, bigint>();
   const neg = new Map<bigint, bigint>();
   for (const [b, e] of terms) {

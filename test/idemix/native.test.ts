@@ -114,6 +114,16 @@ describe.runIf(built)('native and node:crypto paths agree', () => {
     for (const x of composites) expect(bothPaths(() => probablePrime(x, 20)), String(x)).toEqual([false, false]);
   });
 
+  it('on products beyond what the addon takes (300 terms, a 20,000-bit exponent)', () => {
+    const n = pk1024.n;
+    const many: [bigint, bigint][] = Array.from({ length: 300 }, (_, i) => [i % 2 ? pk1024.R[i % 6] : rand(1000), rand(64)]);
+    const [a, b] = bothPaths(() => powProduct(n, many));
+    expect(a).toBe(b);
+    const long: [bigint, bigint][] = [[pk1024.S, rand(20000)], [rand(1000), -rand(300)]];
+    const [c, d] = bothPaths(() => powProduct(n, long));
+    expect(c).toBe(d);
+  });
+
   it('on more moduli with tables than are kept at once', () => {
     const rand2 = rng(7);
     for (let i = 0; i < TABLE_MODULI_LIMIT + 4; i++) {
