@@ -1,11 +1,11 @@
 // The issuer's side: verify the holder's commitment proofs, then sign each credential on the
 // holder's commitment U with a proof (ProofS) that the signature was made with the key's 1/e.
 import { randomBytes } from 'node:crypto';
-import { fromBytes, gcd, isProbablePrime, randomBelow, randomBits } from './bigint.js';
+import { fromBytes, gcd, randomBelow, randomBits } from './bigint.js';
 import { IdemixError } from './errors.js';
 import { hashCommit } from './hash.js';
 import type { PrivateKey, PublicKey } from './keys.js';
-import { invert, modPow, modPowCrt, powProduct } from './modexp.js';
+import { invert, modPow, modPowCrt, powProduct, probablePrime } from './modexp.js';
 import { hasSmallFactor } from './primality.js';
 import { verifyProofList } from './proof-list.js';
 import type { IndexedValues, IssueSignatureMessage, Proof, ProofD, ProofU } from './proofs.js';
@@ -87,19 +87,36 @@ function randomPrimeE(pk: PublicKey): bigint {
     b[0] &= topMask;
     b[len - 1] |= 1;
     const e = base + fromBytes(b);
-    // Same acceptance as gabi (ProbablyPrime(20)); the wider sieve only rejects composites sooner.
-    if (!hasSmallFactor(e) && isProbablePrime(e, 20)) return e;
+    // Same acceptance as gabi (20 Miller–Rabin rounds); the sieve only rejects composites sooner.
+    if (!hasSmallFactor(e) && probablePrime(e, 20)) return e;
+  }
+}
+
+/**
+ * A uniformly random quadratic residue mod n, for blinding. Every value the issuer raises to a
+ * secret power modulo p and q is first multiplied by one of these, so the CRT reductions (whose
+ * timing depends on the value reduced: Brumley–Boneh) only ever see values independent of what
+ * the client sent; the blinding is divided out afterwards modulo the public n.
+ */
+function randomResidue(n: bigint): bigint {
+  // No gcd test: s shares a factor with n with probability about 2^{−Ln/2}, and then the
+  // inversion of r below fails with a typed error rather than anything leaving the issuer.
+  for (;;) {
+    const s = randomBelow(n);
+    if (s > 1n) return (s * s) % n;
   }
 }
 
 /**
  * Quadratic residuosity via the private key: y = x^{(p'q'+1)/2} squares back to x exactly when x
  * is a residue mod p and mod q (p'q' is odd, so a non-residue picks up a factor −1). This form
- * avoids results of 1, which OpenSSL's exponentiation path refuses. Honest commitments are residues.
+ * avoids results of 1, which OpenSSL's exponentiation path refuses. Honest commitments are
+ * residues. Tested on x·r for a random residue r, which is a residue exactly when x is.
  */
 function isQuadraticResidue(sk: PrivateKey, x: bigint): boolean {
-  const y = modPowCrt(x, (sk.order + 1n) / 2n, sk);
-  return (y * y) % sk.n === x % sk.n;
+  const blinded = (x * randomResidue(sk.n)) % sk.n;
+  const y = modPowCrt(blinded, (sk.order + 1n) / 2n, sk);
+  return (y * y) % sk.n === blinded;
 }
 
 export interface SignatureRequest {
@@ -141,8 +158,14 @@ export function signCredential(req: SignatureRequest): IssueSignatureMessage {
   const Q = (pk.Z * invert((denominator * req.U) % n, n)) % n;
   const e = randomPrimeE(pk);
   const d = invert(e, sk.order);
-  // Q^d and Q^ẽ have full-length exponents, the case CRT is for (see bench/idemix.bench.ts).
-  const A = modPowCrt(Q, d, sk);
+  // Base blinding: x = Q·r^e for a random residue r is a random residue whatever Q is, and
+  // x^d = Q^d·r^{ed} = Q^d·r because r's order divides p'q' and ed ≡ 1 mod p'q'. Q^d and Q^ẽ
+  // have full-length secret exponents, the case CRT is for (see bench/idemix.bench.ts); OpenSSL
+  // runs each half in constant time with respect to the exponent.
+  const r = randomResidue(n);
+  const rE = modPowCrt(r, e, sk);
+  const x = (Q * rE) % n;
+  const A = (modPowCrt(x, d, sk) * invert(r, n)) % n;
   // A CRT result wrong modulo one prime only would hand the holder a factor of n, as
   // gcd(A^e − Q, n); nothing leaves here unless A is a true e-th root of Q.
   if (modPow(A, e, n) !== Q) throw new IdemixError('ISSUANCE_FAILED', 'signature computation failed its own check');
@@ -151,7 +174,8 @@ export function signCredential(req: SignatureRequest): IssueSignatureMessage {
   let eTilde: bigint;
   do eTilde = randomBelow(sk.order - 1n) + 1n;
   while (gcd(eTilde, sk.order) !== 1n);
-  const aTilde = modPowCrt(Q, eTilde, sk);
+  // Q^ẽ = x^ẽ·(r^e)^{−ẽ}, again without reducing a value the client chose modulo p or q.
+  const aTilde = (modPowCrt(x, eTilde, sk) * invert(modPowCrt(rE, eTilde, sk), n)) % n;
   const c = hashCommit([req.context ?? 1n, Q, A, req.nonce2, aTilde], false);
   let eResponse = (eTilde - c * d) % sk.order;
   if (eResponse < 0n) eResponse += sk.order;

@@ -4,7 +4,7 @@ import { generatePrime } from 'node:crypto';
 import { bitLength, gcd, randomBelow, randomBits } from './bigint.js';
 import { IdemixError } from './errors.js';
 import type { PrivateKey, PublicKey } from './keys.js';
-import { modPowCrt, registerFactorization, registerFixedBases } from './modexp.js';
+import { modPowCrt, registerFixedBases } from './modexp.js';
 import { systemParameters } from './params.js';
 
 export interface KeyGenOptions {
@@ -114,6 +114,5 @@ export async function generateKeyPair(
     order: pPrime * qPrime,
   };
   registerFixedBases(n, [S, Z, ...R]);
-  registerFactorization(p, q);
   return { publicKey, privateKey };
 }

@@ -3,7 +3,7 @@
 import { bitLength, decodeDecimal, isProbablePrime } from './bigint.js';
 import { IdemixError } from './errors.js';
 import { parseOrderedXml, type XmlElement } from './ordered-xml.js';
-import { registerFactorization, registerFixedBases } from './modexp.js';
+import { registerFixedBases } from './modexp.js';
 import { systemParameters, type SystemParameters } from './params.js';
 
 export interface PublicKey {
@@ -149,9 +149,6 @@ export function parsePrivateKeyXml(xml: string, issuerId?: string): PrivateKey {
   if (issuerId !== undefined) sk.issuerId = issuerId;
   const ecdsa = optionalText(root, 'ECDSA');
   if (ecdsa !== undefined) sk.ecdsa = ecdsa;
-  // Holding the factorization speeds up every exponentiation modulo n (CRT), verification under
-  // this key included. A key whose p, q are not primes is not registered; checkKeyPair rejects it.
-  registerFactorization(p, q);
   return sk;
 }
 

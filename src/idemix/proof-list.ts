@@ -6,7 +6,7 @@ import { attributeExponent } from './attributes.js';
 import { createChallenge } from './challenge.js';
 import { IdemixError } from './errors.js';
 import type { PublicKey } from './keys.js';
-import { powProduct } from './modexp.js';
+import { powProduct, sharesSquarings } from './modexp.js';
 import type { Proof, ProofD, ProofU } from './proofs.js';
 import { isGroupElement } from './signature.js';
 
@@ -50,21 +50,29 @@ export function checkProofD(p: ProofD, pk: PublicKey): void {
 }
 
 /**
- * [A', Ẑ] with Ẑ = known^{−c}·A'^{ê}·S^{v̂}·Π R_i^{m̂_i}. known^{−c} is expanded to
- * Z^{−c}·A'^{c·2^{Le−1}}·Π R_i^{c·a_i*}: one product with a single inverse (Z's, cached for
- * registered keys) instead of inverting num per proof; the value is identical.
+ * [A', Ẑ] with Ẑ = known^{−c}·A'^{ê}·S^{v̂}·Π R_i^{m̂_i}, known = Z·(A'^{2^{Le−1}}·Π R_i^{a_i*})^{−1}.
+ * A'^{c·2^{Le−1}} joins A'^{ê} as one power, and Z^{−c} needs no inversion (Z's inverse is cached
+ * for registered keys). The disclosed part is (Z^{−1}·Π R_i^{a_i*})^{c}: computed so (one power
+ * of c, as gabi does) when each term costs an exponentiation of its own, spread out as
+ * Z^{−c}·Π R_i^{c·a_i*} when all terms share one chain of squarings. The value is the same.
  */
 export function proofDContributions(p: ProofD, pk: PublicKey): bigint[] {
   checkProofD(p, pk);
   const { Le, Lm } = pk.params;
+  const disclosed: [bigint, bigint][] = [];
+  for (const [i, a] of p.aDisclosed) {
+    const x = attributeExponent(a, Lm);
+    if (x !== 0n) disclosed.push([pk.R[i], x]);
+  }
   const terms: [bigint, bigint][] = [
-    [pk.Z, -p.c],
     [p.A, (p.c << BigInt(Le - 1)) + p.eResponse],
     [pk.S, p.vResponse],
   ];
-  for (const [i, a] of p.aDisclosed) {
-    const x = attributeExponent(a, Lm);
-    if (x !== 0n) terms.push([pk.R[i], p.c * x]);
+  if (sharesSquarings(pk.n)) {
+    terms.push([pk.Z, -p.c]);
+    for (const [b, x] of disclosed) terms.push([b, p.c * x]);
+  } else {
+    terms.push([powProduct(pk.n, [[pk.Z, -1n], ...disclosed]), p.c]);
   }
   for (const [i, r] of p.aResponses) terms.push([pk.R[i], r]);
   return [p.A, powProduct(pk.n, terms)];

@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { generatePrimeSync } from 'node:crypto';
-import { describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { decodeB64, gcd, modInverse, modPowReference, randomBits, randomBelow } from '../../src/idemix/bigint.js';
 import { IdemixError } from '../../src/idemix/errors.js';
 import { hashCommit } from '../../src/idemix/hash.js';
@@ -11,9 +11,11 @@ import {
   invert,
   modPow,
   modPowCrt,
+  nativeAcceleration,
   powProduct,
-  registerFactorization,
+  privateKeyOperations,
   registerFixedBases,
+  setNativeAcceleration,
 } from '../../src/idemix/modexp.js';
 import { REFERENCE_SCHEMES, REFERENCE_VECTORS } from '../support/reference.js';
 
@@ -22,8 +24,7 @@ const pk1024 = parsePublicKeyXml(readKey('irma-demo/MijnOverheid/PublicKeys/2.xm
 const pk2048 = parsePublicKeyXml(readKey('irma-demo/stemmen/PublicKeys/0.xml'));
 const sk1024 = parsePrivateKeyXml(readKey('irma-demo/MijnOverheid/PrivateKeys/2.xml'));
 const sk2048 = parsePrivateKeyXml(readKey('irma-demo/stemmen/PrivateKeys/0.xml'));
-// No private key exists for RU, so its modulus takes the plain OpenSSL path, while parsing the
-// two private keys above registered their factorizations (CRT path).
+// No private key exists for RU; holding one (MijnOverheid, stemmen) must change nothing modulo n.
 const pkPublicOnly = parsePublicKeyXml(readKey('irma-demo/RU/PublicKeys/2.xml'));
 
 const randomOdd = (bits: number) => randomBits(bits) | 1n | (1n << BigInt(bits - 1));
@@ -47,8 +48,8 @@ function expectCode(f: () => unknown, code: string): void {
 
 /** Moduli covering the OpenSSL path (key moduli, random odd, a 512-bit prime) and the pure fallback. */
 const moduli: Array<[string, bigint]> = [
-  ['1024-bit key modulus (factorization known: CRT)', pk1024.n],
-  ['2048-bit key modulus (factorization known: CRT)', pk2048.n],
+  ['1024-bit key modulus (private key parsed)', pk1024.n],
+  ['2048-bit key modulus (private key parsed)', pk2048.n],
   ['1024-bit key modulus (public key only)', pkPublicOnly.n],
   ['random odd 1024-bit', randomOdd(1024)],
   ['512-bit prime', generatePrimeSync(512, { bigint: true }) as bigint],
@@ -57,110 +58,125 @@ const moduli: Array<[string, bigint]> = [
   ['tiny prime 101', 101n],
 ];
 
-describe('modPow', () => {
-  for (const [label, n] of moduli) {
-    it(`agrees with modPowReference: ${label}`, () => {
-      const bits = n.toString(2).length;
-      const bases = [0n, 1n, 2n, n - 1n, n - 2n, n, n + 1n, n + 5n, 3n * n + 7n, -3n, randomBelow(n), randomBelow(n)];
-      const exps = [0n, 1n, 2n, 3n, 255n, 1n << 596n, randomBits(bits), randomBits(2036), randomBits(256)];
-      for (const b of bases) {
-        for (const e of exps) {
-          expect(modPow(b, e, n)).toBe(modPowReference(b, e, n));
-        }
-      }
+// Both paths must give identical results: the native addon when it is built (unless
+// IRMA_NATIVE=0), and node:crypto alone.
+const paths = nativeAcceleration() ? (['native', 'node:crypto'] as const) : (['node:crypto'] as const);
+
+for (const path of paths) {
+  describe(`${path} path`, () => {
+    beforeAll(() => {
+      setNativeAcceleration(path === 'native');
+    });
+    afterAll(() => {
+      setNativeAcceleration(true);
     });
 
-    it(`handles negative exponents like gabi (invert first): ${label}`, () => {
-      for (let i = 0; i < 6; i++) {
-        const b = randomBelow(n);
-        let inv: bigint;
-        try {
-          inv = modInverse(b, n);
-        } catch {
-          continue;
-        }
-        const e = randomBits(300 + i * 100);
-        expect(modPow(b, -e, n)).toBe(modPowReference(inv, e, n));
-        expect(modPow(b, -e, n)).toBe(modPowReference(b, -e, n));
+    describe('modPow', () => {
+      for (const [label, n] of moduli) {
+        it(`agrees with modPowReference: ${label}`, () => {
+          const bits = n.toString(2).length;
+          const bases = [0n, 1n, 2n, n - 1n, n - 2n, n, n + 1n, n + 5n, 3n * n + 7n, -3n, randomBelow(n), randomBelow(n)];
+          const exps = [0n, 1n, 2n, 3n, 255n, 1n << 596n, randomBits(bits), randomBits(2036), randomBits(256)];
+          for (const b of bases) {
+            for (const e of exps) {
+              expect(modPow(b, e, n)).toBe(modPowReference(b, e, n));
+            }
+          }
+        });
+  
+        it(`handles negative exponents like gabi (invert first): ${label}`, () => {
+          for (let i = 0; i < 6; i++) {
+            const b = randomBelow(n);
+            let inv: bigint;
+            try {
+              inv = modInverse(b, n);
+            } catch {
+              continue;
+            }
+            const e = randomBits(300 + i * 100);
+            expect(modPow(b, -e, n)).toBe(modPowReference(inv, e, n));
+            expect(modPow(b, -e, n)).toBe(modPowReference(b, -e, n));
+          }
+          expect(modPow(n - 1n, -3n, n)).toBe(n === 2n ? 1n : (n - 1n) % n);
+        });
       }
-      expect(modPow(n - 1n, -3n, n)).toBe(n === 2n ? 1n : (n - 1n) % n);
+  
+      it('raises a typed error for a base without inverse and for a non-positive modulus', () => {
+        const n = pk1024.n;
+        expectCode(() => modPow(0n, -1n, n), 'MALFORMED');
+        expectCode(() => modPow(sk1024.p, -5n, n), 'MALFORMED');
+        expectCode(() => modPow(2n, 3n, 0n), 'MALFORMED');
+        expectCode(() => modPow(2n, 3n, -7n), 'MALFORMED');
+        expect(modPow(5n, 3n, 1n)).toBe(0n);
+      });
     });
-  }
-
-  it('raises a typed error for a base without inverse and for a non-positive modulus', () => {
-    const n = pk1024.n;
-    expectCode(() => modPow(0n, -1n, n), 'MALFORMED');
-    expectCode(() => modPow(sk1024.p, -5n, n), 'MALFORMED');
-    expectCode(() => modPow(2n, 3n, 0n), 'MALFORMED');
-    expectCode(() => modPow(2n, 3n, -7n), 'MALFORMED');
-    expect(modPow(5n, 3n, 1n)).toBe(0n);
-  });
-});
-
-describe('powProduct', () => {
-  const naive = (n: bigint, terms: Array<[bigint, bigint]>) =>
-    terms.reduce((acc, [b, e]) => (acc * modPowReference(b, e, n)) % n, 1n % n);
-
-  for (const [label, n] of moduli.filter(([, n]) => n > 1000n && n % 2n === 1n)) {
-    it(`agrees with a product of reference powers: ${label}`, () => {
-      const bits = n.toString(2).length;
-      for (let round = 0; round < 4; round++) {
-        const b = [randomBelow(n), randomUnit(n), randomBelow(n) + n, randomBelow(n)];
+  
+    describe('powProduct', () => {
+      const naive = (n: bigint, terms: Array<[bigint, bigint]>) =>
+        terms.reduce((acc, [b, e]) => (acc * modPowReference(b, e, n)) % n, 1n % n);
+  
+      for (const [label, n] of moduli.filter(([, n]) => n > 1000n && n % 2n === 1n)) {
+        it(`agrees with a product of reference powers: ${label}`, () => {
+          const bits = n.toString(2).length;
+          for (let round = 0; round < 4; round++) {
+            const b = [randomBelow(n), randomUnit(n), randomBelow(n) + n, randomBelow(n)];
+            const terms: Array<[bigint, bigint]> = [
+              [b[0], randomBits(2036)],
+              [b[1], -randomBits(256)],
+              [b[2], randomBits(593)],
+              [b[0], randomBits(457)], // same base twice, merged
+              [b[3], 0n],
+              [b[1], -randomBits(100)], // same base, negative twice
+              [b[3], randomBits(bits)],
+            ];
+            expect(powProduct(n, terms)).toBe(naive(n, terms));
+          }
+          expect(powProduct(n, [])).toBe(1n);
+          expect(powProduct(n, [[0n, 5n], [7n, 3n]])).toBe(0n);
+        });
+      }
+  
+      it('uses registered bases with negative exponents without changing results', () => {
+        const n = pk1024.n;
+        const c = randomBits(256);
         const terms: Array<[bigint, bigint]> = [
-          [b[0], randomBits(2036)],
-          [b[1], -randomBits(256)],
-          [b[2], randomBits(593)],
-          [b[0], randomBits(457)], // same base twice, merged
-          [b[3], 0n],
-          [b[1], -randomBits(100)], // same base, negative twice
-          [b[3], randomBits(bits)],
+          [pk1024.Z, -c],
+          [pk1024.S, randomBits(2036)],
+          [pk1024.R[3], randomBits(593)],
+          [pk1024.R[1], -randomBits(256)],
+          [randomBelow(n), -c],
         ];
         expect(powProduct(n, terms)).toBe(naive(n, terms));
-      }
-      expect(powProduct(n, [])).toBe(1n);
-      expect(powProduct(n, [[0n, 5n], [7n, 3n]])).toBe(0n);
+        // Twice, so the second run uses the inverses cached by the first.
+        expect(powProduct(n, terms)).toBe(naive(n, terms));
+      });
+  
+      it('stays correct across more one-off moduli than its context cache holds', () => {
+        const ns = Array.from({ length: 20 }, () => randomOdd(600));
+        for (let round = 0; round < 2; round++) {
+          for (const n of ns) {
+            const b = randomBelow(n);
+            const e = randomBits(300);
+            expect(powProduct(n, [[b, e], [3n, 5n]])).toBe((modPowReference(b, e, n) * 243n) % n);
+          }
+        }
+      });
+  
+      it('raises a typed error when a negative-exponent base has no inverse', () => {
+        expectCode(() => powProduct(pk1024.n, [[pk1024.S, 5n], [sk1024.q * 3n, -2n]]), 'MALFORMED');
+        expectCode(() => powProduct(0n, [[2n, 1n]]), 'MALFORMED');
+      });
+  
+      it('registerFixedBases accepts any modulus and ignores bases outside (0, n)', () => {
+        let n = randomOdd(1024);
+        while (n % 5n === 0n) n += 2n;
+        registerFixedBases(n, [0n, n, n + 3n, 5n]);
+        expect(powProduct(n, [[5n, -3n], [n + 3n, 2n]])).toBe(naive(n, [[5n, -3n], [n + 3n, 2n]]));
+        expectCode(() => registerFixedBases(0n, [1n]), 'MALFORMED');
+      });
     });
-  }
-
-  it('uses registered bases with negative exponents without changing results', () => {
-    const n = pk1024.n;
-    const c = randomBits(256);
-    const terms: Array<[bigint, bigint]> = [
-      [pk1024.Z, -c],
-      [pk1024.S, randomBits(2036)],
-      [pk1024.R[3], randomBits(593)],
-      [pk1024.R[1], -randomBits(256)],
-      [randomBelow(n), -c],
-    ];
-    expect(powProduct(n, terms)).toBe(naive(n, terms));
-    // Twice, so the second run uses the inverses cached by the first.
-    expect(powProduct(n, terms)).toBe(naive(n, terms));
   });
-
-  it('stays correct across more one-off moduli than its context cache holds', () => {
-    const ns = Array.from({ length: 20 }, () => randomOdd(600));
-    for (let round = 0; round < 2; round++) {
-      for (const n of ns) {
-        const b = randomBelow(n);
-        const e = randomBits(300);
-        expect(powProduct(n, [[b, e], [3n, 5n]])).toBe((modPowReference(b, e, n) * 243n) % n);
-      }
-    }
-  });
-
-  it('raises a typed error when a negative-exponent base has no inverse', () => {
-    expectCode(() => powProduct(pk1024.n, [[pk1024.S, 5n], [sk1024.q * 3n, -2n]]), 'MALFORMED');
-    expectCode(() => powProduct(0n, [[2n, 1n]]), 'MALFORMED');
-  });
-
-  it('registerFixedBases accepts any modulus and ignores bases outside (0, n)', () => {
-    let n = randomOdd(1024);
-    while (n % 5n === 0n) n += 2n;
-    registerFixedBases(n, [0n, n, n + 3n, 5n]);
-    expect(powProduct(n, [[5n, -3n], [n + 3n, 2n]])).toBe(naive(n, [[5n, -3n], [n + 3n, 2n]]));
-    expectCode(() => registerFixedBases(0n, [1n]), 'MALFORMED');
-  });
-});
+}
 
 describe('modPowCrt', () => {
   for (const [label, sk] of [['1024', sk1024], ['2048', sk2048]] as const) {
@@ -186,28 +202,19 @@ describe('modPowCrt', () => {
   });
 });
 
-describe('registerFactorization', () => {
-  it('registers only two distinct odd primes and leaves results unchanged', () => {
-    const p = generatePrimeSync(512, { bigint: true }) as bigint;
-    const q = generatePrimeSync(512, { bigint: true }) as bigint;
-    const n = p * q;
+describe('private keys', () => {
+  it('are never used by modPow or powProduct modulo their n', () => {
+    const before = privateKeyOperations();
     const terms: Array<[bigint, bigint]> = [
-      [randomBelow(n), randomBits(2036)],
-      [randomUnit(n), -randomBits(256)],
-      [p * 5n, randomBits(600)], // a base sharing the factor p
+      [randomBelow(pk1024.n), randomBits(2036)],
+      [randomUnit(pk1024.n), -randomBits(256)],
+      [pk1024.S, randomBits(1024)],
     ];
-    const before = powProduct(n, terms);
-    const single = modPow(terms[0][0], terms[0][1], n);
-    expect(registerFactorization(p, p)).toBe(false);
-    expect(registerFactorization(p, q * 3n)).toBe(false);
-    expect(registerFactorization(2n, q)).toBe(false);
-    expect(registerFactorization(p, q)).toBe(true);
-    expect(registerFactorization(p, q)).toBe(true);
-    expect(powProduct(n, terms)).toBe(before);
-    expect(modPow(terms[0][0], terms[0][1], n)).toBe(single);
-    expect(modPow(p, randomBits(900), n) % p).toBe(0n);
-    expect(modPow(n - 1n, 3n, n)).toBe(n - 1n);
-    expect(before).toBe(terms.reduce((acc, [b, e]) => (acc * modPowReference(b, e, n)) % n, 1n));
+    expect(powProduct(pk1024.n, terms)).toBe(terms.reduce((acc, [b, e]) => (acc * modPowReference(b, e, pk1024.n)) % pk1024.n, 1n));
+    expect(modPow(terms[0][0], terms[0][1], pk1024.n)).toBe(modPowReference(terms[0][0], terms[0][1], pk1024.n));
+    expect(privateKeyOperations()).toBe(before);
+    modPowCrt(terms[0][0], terms[0][1], sk1024);
+    expect(privateKeyOperations()).toBe(before + 1);
   });
 });
 

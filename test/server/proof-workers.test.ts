@@ -60,11 +60,11 @@ function recordedInput(label: string, message?: unknown): VerificationInput {
   return { request, message: (message ?? rec.client[1].requestBody) as VerificationInput['message'], now: recordedAt };
 }
 
-/** A disclosure whose proof list repeats one 2048-bit proof: hundreds of ms of verification. */
+/** A disclosure whose proof list repeats one 2048-bit proof: hundreds of ms of verification, even native. */
 function longInput(): VerificationInput {
   const input = recordedInput('disclose-stempas-2048');
   const body = input.message as { proofs: unknown[] };
-  return { ...input, message: { ...body, proofs: Array(60).fill(body.proofs[0]) } } as VerificationInput;
+  return { ...input, message: { ...body, proofs: Array(300).fill(body.proofs[0]) } } as VerificationInput;
 }
 
 type Settled = { ok: true; value: unknown } | { ok: false; error: unknown };
@@ -219,7 +219,7 @@ describe('failures of the pool itself', () => {
   });
 
   it('restarts a worker whose call overruns its deadline, failing that call, and keeps serving', async () => {
-    // 60 proofs on a 2048-bit key take far longer than 150 ms; one 1024-bit proof far less.
+    // 300 proofs on a 2048-bit key take far longer than 150 ms; one 1024-bit proof far less.
     const p = await ProofWorkerPool.start({ schemes: SCHEMES, size: 1, callTimeoutMs: 150 });
     try {
       const mine = workers[workers.length - 1];
