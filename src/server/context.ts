@@ -11,7 +11,7 @@ import type { ResultSigner } from './result-jwt.js';
 import type { DeadlineWatcher } from './deadlines.js';
 import type { SdJwtIssuers } from '../sdjwt/issuer-keys.js';
 import type { ServerMetrics } from './metrics.js';
-import type { ProcessLiveness } from '../store/process-liveness.js';
+import type { ProcessLiveness, ScriptRunner } from '../store/process-liveness.js';
 
 export interface ServerContext {
   options: ServerOptions;
@@ -32,4 +32,9 @@ export interface ServerContext {
   metrics?: ServerMetrics;
   /** This process's id in claims, and whether other processes holding claims are alive. */
   liveness: ProcessLiveness;
+  /**
+   * Scripts on the session store's Redis (rate-limit counters shared by every process); absent with
+   * the memory store. The store itself may be wrapped (metrics, size bounds), so it is kept apart.
+   */
+  scripts?: ScriptRunner;
 }

@@ -172,6 +172,7 @@ export async function createServer(options: ServerOptions, deps: ServerDeps = {}
     log: logger,
     sdjwtIssuers,
     liveness: liveness!,
+    ...(runsScripts(store) ? { scripts: store } : {}),
     deadlines: new DeadlineWatcher(lifetimes, clock, async (ct) => {
       const session = await load(ctx, ct);
       if (!isFinal(session.status)) ctx.deadlines.watch(session);

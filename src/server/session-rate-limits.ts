@@ -7,7 +7,7 @@ import { createHash } from 'node:crypto';
 import rateLimit, { type FastifyRateLimitStoreCtor } from '@fastify/rate-limit';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { ProtocolError } from '../protocol/errors.js';
-import { runsScripts, type ScriptRunner } from '../store/process-liveness.js';
+import type { ScriptRunner } from '../store/process-liveness.js';
 import type { ServerContext } from './context.js';
 import type { ServerOptions } from './options.js';
 
@@ -77,11 +77,11 @@ export function registerSessionRateLimits(app: FastifyInstance, ctx: ServerConte
   if (!settings.address && !settings.requestor) return;
   const limiters: Limiters = {};
   app.decorate('irmaSessionRateLimits', limiters);
-  const store = ctx.store;
+  const scripts = ctx.scripts;
   app.register(rateLimit, {
     global: false,
     timeWindow: settings.windowMs,
-    ...(runsScripts(store) ? { store: redisCounterStore(store) } : {}),
+    ...(scripts ? { store: redisCounterStore(scripts) } : {}),
   });
   app.after(() => {
     if (settings.address) {
