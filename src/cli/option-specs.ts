@@ -142,7 +142,7 @@ export const OPTION_SPECS: readonly OptionSpec[] = [
   { key: 'accept_insecure_protocol_versions', kind: 'bool', group: G_OTHER,
     help: 'accept IRMA app protocol versions below 2.5' },
   { key: 'crypto_workers', kind: 'int', group: G_OTHER,
-    help: 'worker threads for proof verification and issuance, 0 = none (default: CPUs - 1, at most 4)' },
+    help: 'worker threads for proof verification and issuance, 0 = none (default: one per CPU, at most 16)' },
 ];
 
 export const SPEC_BY_KEY: ReadonlyMap<string, OptionSpec> = new Map(OPTION_SPECS.map((s) => [s.key, s]));

@@ -425,8 +425,8 @@ describe('isolation of one job from the others', () => {
 });
 
 describe('the crypto_workers option', () => {
-  it('defaults to the cores but one, at most 4', () => {
-    expect([1, 2, 3, 8, 64].map((n) => defaultCryptoWorkers(n))).toEqual([0, 1, 2, 4, 4]);
+  it('defaults to one per core, at most 16', () => {
+    expect([1, 2, 3, 8, 64].map((n) => defaultCryptoWorkers(n))).toEqual([1, 2, 3, 8, 16]);
   });
 
   it('comes from the flag, the environment or the config file', () => {
