@@ -1,11 +1,12 @@
 // Who is starting a session, and what they ask for (spec §3.1, §4.1, §4.2).
 import { createPublicKey, type KeyObject } from 'node:crypto';
-import { decodeJwt, decodeProtectedHeader, jwtVerify, type JWTPayload } from 'jose';
+import type { JWTPayload } from 'jose';
 import { ProtocolError } from '../protocol/errors.js';
 import { parseRequestorRequestText } from '../protocol/request-body.js';
 import { parseRequestorJwtClaims } from '../protocol/requestor-jwt.js';
 import type { RequestorRequest } from '../protocol/requests.js';
 import { sameSecret } from '../session/tokens.js';
+import { loadJose } from './jose.js';
 import type { ServerOptions, RequestorOptions } from './options.js';
 
 export interface AuthenticatedRequest {
@@ -50,6 +51,7 @@ export class RequestorAuthenticator {
   async #jwt(authorization: string | undefined, body: string): Promise<AuthenticatedRequest> {
     if (this.options.noAuth || authorization !== undefined) throw new ProtocolError('INVALID_REQUEST', NOT_AUTHENTICATED);
     const jwt = body.trim();
+    const { decodeJwt, decodeProtectedHeader, jwtVerify } = await loadJose();
     let header: { alg?: string; kid?: string };
     let unverified: JWTPayload;
     try {
