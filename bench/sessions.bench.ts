@@ -42,6 +42,13 @@ const CREATIONS = num('BENCH_CREATIONS', 50_000);
 /** Idle time before reading RSS: V8's memory reducer gives back the heap grown while loading after ~25 s. */
 const IDLE_MS = num('BENCH_IDLE_MS', 30_000);
 const SCALING_SESSIONS = num('BENCH_SCALING_SESSIONS', 600);
+/**
+ * Another checkout to compare with side by side (BENCH_AB_ROOT): both servers run at once and
+ * take turns under the same load generators, so the machine's load hits both alike.
+ */
+const AB_ROOT = process.env.BENCH_AB_ROOT ? resolve(process.env.BENCH_AB_ROOT) : undefined;
+const AB_ROUNDS = num('BENCH_AB_ROUNDS', 6);
+const AB_ROUND = num('BENCH_AB_ROUND', 150);
 const PASSWORD = 'bench';
 const ENCRYPTION_KEY = `bench:${Buffer.alloc(32, 7).toString('base64')}`;
 
@@ -96,12 +103,12 @@ interface Server {
   stop(): Promise<void>;
 }
 
-async function startServer(schemesPath: string, args: string[]): Promise<Server> {
+async function startServer(schemesPath: string, args: string[], main = MAIN): Promise<Server> {
   const port = await freePort();
   const base = `http://127.0.0.1:${port}`;
   const child: ChildProcess = spawn(
     process.execPath,
-    [MAIN, 'server', '--schemes-path', schemesPath, '--port', String(port), '--listen-addr', '127.0.0.1', '--url', base, '--quiet', ...args],
+    [main, 'server', '--schemes-path', schemesPath, '--port', String(port), '--listen-addr', '127.0.0.1', '--url', base, '--quiet', ...args],
     { stdio: ['ignore', 'ignore', 'inherit'], cwd: ROOT },
   );
   const exited = new Promise<void>((r) => child.once('exit', () => r()));
@@ -214,6 +221,8 @@ interface Figures {
   creationsSeconds?: number;
   creationCpuMs?: number;
   creationLoadCpuShare?: number;
+  /** Server CPU per disclosure session, this checkout vs BENCH_AB_ROOT, taking turns. */
+  ab?: Record<string, { self: number; other: number }>;
   scaling?: { oneProcess: number; twoProcesses: number; ratio: number; loadCpuShare: number; serverCpuShare: number };
 }
 
@@ -229,6 +238,29 @@ async function disclosureFigures(label: string, schemesPath: string, args: strin
     console.error(`  ${label}: cold ${cold.cpuMsPerSession.toFixed(2)} ms, steady ${steady.cpuMsPerSession.toFixed(2)} ms of server CPU per session`);
   } finally {
     await server.stop();
+  }
+}
+
+async function abFigures(label: string, schemesPath: string, gens: LoadGen[], figures: Figures): Promise<void> {
+  const self = await startServer(schemesPath, []);
+  const other = await startServer(schemesPath, [], join(AB_ROOT!, 'dist', 'cli', 'main.js'));
+  try {
+    const used = [0, 0];
+    const done = [0, 0];
+    const servers = [self, other];
+    for (const s of servers) await run(gens, 'sessions', s.base, DISCLOSURE, WARMUP + COLD_COUNT);
+    for (let round = 0; round < AB_ROUNDS; round++) {
+      for (const [i, s] of servers.entries()) {
+        const before = cpuMs(s.pid);
+        done[i] += (await run(gens, 'sessions', s.base, DISCLOSURE, AB_ROUND)).ok;
+        used[i] += cpuMs(s.pid) - before;
+      }
+    }
+    (figures.ab ??= {})[label] = { self: used[0] / done[0], other: used[1] / done[1] };
+    console.error(`  A/B ${label}: ${fmt(used[0] / done[0])} ms here, ${fmt(used[1] / done[1])} ms in ${AB_ROOT}`);
+  } finally {
+    await self.stop();
+    await other.stop();
   }
 }
 
@@ -266,6 +298,9 @@ function table(f: Figures): string {
   lines.push(row(['RSS per open session, memory store (B)', fmt(f.bytesPerOpenSession, 0), b.bytesPerSession, REFERENCE.goBytesPerSession.toLocaleString('en'), '≤ 2,000']));
   lines.push(row(['idle RSS of the server process (MB)', fmt(f.idleRssMB, 1), b.idleRss, '–', '≤ 80']));
   lines.push(row(['idle RSS once the crypto workers run (MB)', fmt(f.rssWithWorkersMB, 1), '(workers start eagerly)', '–', '–']));
+  for (const [label, ab] of Object.entries(f.ab ?? {})) {
+    lines.push(row([`A/B, taking turns: disclosure CPU/session, ${label} (ms)`, fmt(ab.self), `${fmt(ab.other)} (${AB_ROOT})`, '–', '–']));
+  }
   if (f.scaling) {
     const s = f.scaling;
     lines.push(row(['two processes on one Redis vs one (sessions/s)', `${fmt(s.twoProcesses, 0)} vs ${fmt(s.oneProcess, 0)} = ${fmt(s.ratio)}x`, '–', '–', '≥ 1.8x']));
@@ -276,6 +311,9 @@ function table(f: Figures): string {
 export default async function (): Promise<void> {
   console.error(`sessions: building ${SERVER_ROOT}/dist (the server runs compiled, as installed)`);
   execFileSync(process.execPath, [join(ROOT, 'node_modules', 'typescript', 'bin', 'tsc'), '-p', join(SERVER_ROOT, 'tsconfig.build.json')], { stdio: 'inherit' });
+  if (AB_ROOT) {
+    execFileSync(process.execPath, [join(ROOT, 'node_modules', 'typescript', 'bin', 'tsc'), '-p', join(AB_ROOT, 'tsconfig.build.json')], { stdio: 'inherit' });
+  }
   const publicOnly = schemesWithoutPrivateKeys();
   const figures: Figures = {
     machine: { cores: availableParallelism(), cpu: cpus()[0]?.model ?? '', node: process.version },
@@ -295,6 +333,12 @@ export default async function (): Promise<void> {
       } finally {
         await setup.stop();
       }
+    }
+
+    if (AB_ROOT) {
+      await abFigures('memory, public keys', publicOnly, gens, figures);
+      await abFigures('memory, private keys', REFERENCE_SCHEMES, gens, figures);
+      if (process.env.BENCH_AB_ONLY) return report(figures);
     }
 
     // Idle RSS, then RSS per open session, then POST /session at one client.
@@ -388,6 +432,10 @@ export default async function (): Promise<void> {
     rmSync(publicOnly, { recursive: true, force: true });
   }
 
+  report(figures);
+}
+
+function report(figures: Figures): void {
   console.log(`\nServer CPU per session at ${CLIENTS} concurrent clients (separate processes), ${figures.machine.cores} cores, Node ${figures.machine.node}`);
   console.log(table(figures));
   if (figures.scaling) {
