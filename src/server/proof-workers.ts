@@ -41,6 +41,8 @@ export interface ProofWorkerPoolOptions {
   bigWorkers?: number;
   /** Big jobs that may wait for a worker of their lane. */
   maxBigQueue?: number;
+  /** A worker without a job for this long stops, giving its memory back; the next session starts it again. */
+  idleStopMs?: number;
   logger?: Logger;
 }
 
@@ -56,6 +58,8 @@ export const DEFAULT_MAX_JOB_COST = 5_000;
 export const DEFAULT_BIG_JOB_COST = 100;
 export const DEFAULT_BIG_WORKERS = 1;
 export const DEFAULT_MAX_BIG_QUEUE = 16;
+/** Each worker holds ~17 MB; a server that had one session an hour ago need not hold them. */
+export const DEFAULT_IDLE_STOP_MS = 10 * 60_000;
 /**
  * Ordinary jobs handed to one worker before it answers. Two keep a worker busy while the next
  * message is in transit, without putting many jobs at risk when a worker dies.
@@ -86,6 +90,9 @@ interface Slot {
   calls: Map<number, Call>;
   /** Terminated by the pool because a call overran (not a crash). */
   replacing: boolean;
+  /** Stopped by the pool because it had nothing to do: not replaced. */
+  retiring?: boolean;
+  idleTimer?: NodeJS.Timeout;
 }
 
 interface Lane {
@@ -176,9 +183,9 @@ export class ProofWorkerPool implements ProofChecker {
     return n;
   }
 
-  /** Starts the ordinary workers if none run yet, so the first proofs do not wait for one to load. */
+  /** Starts the ordinary workers that do not run (yet, or after idling), so proofs need not wait for one to load. */
   warm(): void {
-    if (!this.closed && this.ordinary.slots.size === 0) this.grow(this.ordinary, this.ordinary.size);
+    if (this.ordinary.slots.size < this.ordinary.size) this.grow(this.ordinary, this.ordinary.size - this.ordinary.slots.size);
   }
 
   disclosure(input: VerificationInput): Promise<DisclosureOutcome> {
@@ -205,6 +212,7 @@ export class ProofWorkerPool implements ProofChecker {
       lane.slots.clear();
     }
     for (const slot of slots) {
+      clearTimeout(slot.idleTimer);
       for (const call of slot.calls.values()) {
         clearTimeout(call.deadline);
         call.reject(workerStopped());
@@ -239,7 +247,7 @@ export class ProofWorkerPool implements ProofChecker {
   private freeSlot(lane: Lane): Slot | undefined {
     let best: Slot | undefined;
     for (const s of lane.slots) {
-      if (s.ready && !s.replacing && s.calls.size < lane.perWorker && (!best || s.calls.size < best.calls.size)) best = s;
+      if (s.ready && !s.replacing && !s.retiring && s.calls.size < lane.perWorker && (!best || s.calls.size < best.calls.size)) best = s;
     }
     return best;
   }
@@ -274,6 +282,7 @@ export class ProofWorkerPool implements ProofChecker {
       return;
     }
     slot.calls.set(call.id, call);
+    clearTimeout(slot.idleTimer);
     call.deadline = setTimeout(() => {
       if (!slot.calls.has(call.id) || slot.replacing) return;
       call.overran = true;
@@ -302,6 +311,7 @@ export class ProofWorkerPool implements ProofChecker {
           slot.ready = true;
           resolve();
           this.pump(lane);
+          if (slot.calls.size === 0) this.stopWhenIdle(lane, slot);
           return;
         }
         const call = slot.calls.get(m.id);
@@ -311,6 +321,7 @@ export class ProofWorkerPool implements ProofChecker {
         if (m.ok) call.resolve(m.result);
         else call.reject(errorFromWire(m.error));
         this.pump(lane);
+        if (slot.calls.size === 0) this.stopWhenIdle(lane, slot);
       });
       worker.on('error', (err) => {
         failure = err;
@@ -338,12 +349,24 @@ export class ProofWorkerPool implements ProofChecker {
           this.respawnLater(lane);
           return;
         }
+        clearTimeout(slot.idleTimer);
+        if (slot.retiring) return;
         if (!slot.replacing) this.opts.logger?.warn({ code }, 'crypto worker exited; starting a new one');
         // A replacement takes the place at once when work waits, or when the lane was started eagerly.
         this.grow(lane, 1);
         this.pump(lane);
       });
     });
+  }
+
+  private stopWhenIdle(lane: Lane, slot: Slot): void {
+    clearTimeout(slot.idleTimer);
+    slot.idleTimer = setTimeout(() => {
+      if (this.closed || slot.calls.size > 0 || lane.queue.length > 0) return;
+      slot.retiring = true;
+      void slot.worker.terminate();
+    }, this.opts.idleStopMs ?? DEFAULT_IDLE_STOP_MS);
+    slot.idleTimer.unref();
   }
 
   private readySlots(lane: Lane): number {

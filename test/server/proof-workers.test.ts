@@ -251,6 +251,22 @@ describe('failures of the pool itself', () => {
     }
   });
 
+  it('stops workers that stay idle, and starts them again for the next job', async () => {
+    const p = await ProofWorkerPool.start({ schemes: SCHEMES, size: 2, idleStopMs: 200 });
+    try {
+      expect(p.size).toBe(2);
+      expect(await p.disclosure(recordedInput('disclose-firstname'))).toMatchObject({ proofStatus: 'VALID' });
+      const end = Date.now() + 10_000;
+      while (p.size > 0 && Date.now() < end) await new Promise((r) => setTimeout(r, 50));
+      expect(p.size).toBe(0);
+      expect(await p.disclosure(recordedInput('disclose-firstname'))).toMatchObject({ proofStatus: 'VALID' });
+      p.warm();
+      expect(p.size).toBe(2);
+    } finally {
+      await p.close();
+    }
+  });
+
   it('fails calls after close instead of hanging', async () => {
     const p = await ProofWorkerPool.start({ schemes: SCHEMES, size: 1 });
     const running = settle(p.disclosure(longInput()));
