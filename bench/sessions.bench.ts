@@ -295,6 +295,7 @@ function table(f: Figures): string {
   lines.push(row(['POST /session p50 at one client (ms)', fmt(f.startP50Ms), b.startP50, String(REFERENCE.goStartP50), '≤ 0.30']));
   lines.push(row([`${CREATIONS.toLocaleString('en')} session creations (s)`, fmt(f.creationsSeconds, 1), `${b.creations} (50,000)`, `${REFERENCE.goCreations} (50,000)`, '≤ 4 (50,000)']));
   lines.push(row(['server CPU per session creation (ms)', fmt(f.creationCpuMs, 3), '–', '–', '–']));
+  lines.push(row(['RSS per 10,000 open sessions, memory store (MB)', fmt(f.bytesPerOpenSession === undefined ? undefined : (f.bytesPerOpenSession * 10_000) / 2 ** 20, 1), '43.6', '42.6', '≤ 19.1']));
   lines.push(row(['RSS per open session, memory store (B)', fmt(f.bytesPerOpenSession, 0), b.bytesPerSession, REFERENCE.goBytesPerSession.toLocaleString('en'), '≤ 2,000']));
   lines.push(row(['idle RSS of the server process (MB)', fmt(f.idleRssMB, 1), b.idleRss, '–', '≤ 80']));
   lines.push(row(['idle RSS once the crypto workers run (MB)', fmt(f.rssWithWorkersMB, 1), '(workers start eagerly)', '–', '–']));

@@ -10,6 +10,7 @@
 import { Worker } from 'node:worker_threads';
 import type { Logger } from 'pino';
 import { ProtocolError } from '../protocol/errors.js';
+import { provenKeyPairs } from '../scheme/key-files.js';
 import type { LoadSchemesOptions } from '../scheme/loader.js';
 import { jobCost } from './crypto-cost.js';
 import { CryptoRefusal } from './crypto-refusal.js';
@@ -296,7 +297,7 @@ export class ProofWorkerPool implements ProofChecker {
 
   /** Adds one worker to `lane`; resolves when it is ready, rejects when it dies first. */
   private spawn(lane: Lane): Promise<void> {
-    const setup: WorkerSetup = { schemes: this.opts.schemes };
+    const setup: WorkerSetup = { schemes: this.opts.schemes, provenKeyPairs: provenKeyPairs() };
     const worker = new Worker(workerUrl(), { workerData: setup });
     const slot: Slot = { worker, ready: false, calls: new Map(), replacing: false };
     lane.slots.add(slot);
