@@ -159,7 +159,7 @@ export const OPTION_SPECS: readonly OptionSpec[] = [
   { key: 'accept_insecure_protocol_versions', kind: 'bool', group: G_OTHER,
     help: 'accept IRMA app protocol versions below 2.5' },
   { key: 'crypto_workers', kind: 'int', group: G_OTHER,
-    help: 'worker threads for proof verification and issuance, 0 = none (default: CPUs - 1, at most 4)' },
+    help: 'worker threads for proof verification and issuance, 0 = none (default: one per CPU, at most 16)' },
 
   { key: 'max_session_request_size', kind: 'int', group: G_LIMITS, help: 'bytes of a session request body (POST /session), 0 = no limit (default 1048576)' },
   { key: 'max_client_message_size', kind: 'int', group: G_LIMITS,

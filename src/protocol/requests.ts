@@ -272,16 +272,20 @@ export function parseRequestorRequestAs(type: SessionType, input: unknown): Requ
   return { ...options, request: parseSessionRequestAs(type, request) };
 }
 
+// Built once: compiling a zod schema costs more than parsing with it.
+const contextShape = goObject({ '@context': z.string().optional() });
+const nestedContextShape = goObject({ request: goObject({ '@context': z.string().optional() }).optional() });
+
 /** The @context of a plain request ("" when absent); a non-string one is a shape error. */
 export function contextOf(input: unknown): string {
-  const shaped = goObject({ '@context': z.string().optional() }).safeParse(input);
+  const shaped = contextShape.safeParse(input);
   if (!shaped.success) throw shapeError(shaped.error);
   return shaped.data['@context'] ?? '';
 }
 
 /** The @context inside an extended request's `request` ("" when absent). */
 export function nestedContextOf(input: unknown): string {
-  const shaped = goObject({ request: goObject({ '@context': z.string().optional() }).optional() }).safeParse(input);
+  const shaped = nestedContextShape.safeParse(input);
   if (!shaped.success) throw shapeError(shaped.error);
   return shaped.data.request?.['@context'] ?? '';
 }

@@ -20,6 +20,16 @@ function checkKeyPairOnce(pk: PublicKey, sk: PrivateKey): void {
   provenPairs.add(id);
 }
 
+/** The pairs proven so far, so a crypto worker loading the same files need not prove them again. */
+export function provenKeyPairs(): string[] {
+  return [...provenPairs];
+}
+
+/** Takes pairs another thread of this process proved; a pair read differently from disk is still checked. */
+export function trustProvenKeyPairs(ids: Iterable<string>): void {
+  for (const id of ids) provenPairs.add(id);
+}
+
 function keyError(path: string, e: unknown): never {
   if (e instanceof SchemeError) throw e;
   if (e instanceof IdemixError) throw new SchemeError('INVALID_KEY', path, e.message, { cause: e });

@@ -26,6 +26,7 @@ import { randomAlphanumeric, TOKEN_LENGTH } from '../session/tokens.js';
 import { startNextSession, type NextSession } from './chaining.js';
 import { clientCall } from './request-parts.js';
 import type { ServerContext } from './context.js';
+import { CryptoRefusal } from './crypto-refusal.js';
 import { asProtocolError, sendError } from './http-errors.js';
 import { sendMachineReply } from './replies.js';
 import { OUTBOUND_TIMEOUT_MS } from './outbound.js';
@@ -129,6 +130,7 @@ async function verify(
   } catch (err) {
     // Capacity and infrastructure failures (a full crypto queue, a crashed worker) say nothing about
     // the proofs: answer the error and leave the session as it was, so the app can retry.
+    if (err instanceof CryptoRefusal) throw err;
     if (err instanceof ProtocolError && (err.type === 'TOO_MANY_REQUESTS' || err.type === 'INTERNAL_ERROR')) throw err;
     const known = err instanceof ProtocolError ? err : asProtocolError(err);
     const pe = known.type === 'INTERNAL_ERROR' ? new ProtocolError('EXCEPTION') : known;

@@ -4,6 +4,7 @@ import { IdemixError } from '../idemix/errors.js';
 import { ProtocolError, remoteError, toProtocolError } from '../protocol/errors.js';
 import { StoreError } from '../store/store.js';
 import type { Failure } from '../session/session.js';
+import { CryptoRefusal } from './crypto-refusal.js';
 
 export const JSON_CONTENT_TYPE = 'application/json; charset=UTF-8';
 
@@ -37,6 +38,7 @@ export function failureError(failure: Failure, onSessionEndpoint: boolean): Prot
 }
 
 export function sendError(reply: FastifyReply, err: ProtocolError): FastifyReply {
+  if (err instanceof CryptoRefusal && err.retryAfterSeconds !== undefined) reply.header('Retry-After', String(err.retryAfterSeconds));
   return reply.code(err.status).type(JSON_CONTENT_TYPE).send(JSON.stringify(remoteError(err)));
 }
 

@@ -115,6 +115,8 @@ async function defaultChecker(o: ServerOptions, schemes: SchemeRegistry, logger:
     const pool = await ProofWorkerPool.start({
       schemes: { schemesPath: o.schemesPath, privateKeysPath: o.privkeys },
       size: o.cryptoWorkers,
+      // Started by the first session instead: an idle server holds no worker's memory.
+      startWorkers: 0,
       logger,
     });
     return { checker: pool, close: () => pool.close() };

@@ -9,8 +9,8 @@ export class MeteredChecker implements ProofChecker {
     readonly inner: ProofChecker,
     private readonly metrics: ServerMetrics,
   ) {
-    const queue = inner as Partial<{ queueDepth: number }>;
-    if (typeof queue.queueDepth === 'number') metrics.watch({ cryptoQueueDepth: () => queue.queueDepth });
+    const pool = inner as Partial<{ queueDepth(): number }>;
+    if (typeof pool.queueDepth === 'function') metrics.watch({ cryptoQueueDepth: () => pool.queueDepth!() });
   }
 
   disclosure(input: VerificationInput): Promise<DisclosureOutcome> {

@@ -144,9 +144,12 @@ export const DEFAULT_MAX_REQUEST_AGE = 300;
 export const DEFAULT_JWT_ISSUER = 'irmaserver';
 export const MAX_CRYPTO_WORKERS = 64;
 
-/** One crypto worker per core but one (the core that serves HTTP), at most 4. */
+/**
+ * One crypto worker per core, at most 16: workers start with the first session, and a core's
+ * worker leaves the event loop free even on a one-core machine.
+ */
 export function defaultCryptoWorkers(cores = availableParallelism()): number {
-  return Math.max(0, Math.min(cores - 1, 4));
+  return Math.max(1, Math.min(cores, 16));
 }
 
 /**

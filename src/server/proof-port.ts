@@ -36,4 +36,6 @@ export interface ProofChecker {
   disclosure(input: VerificationInput): Promise<DisclosureOutcome>;
   signature(input: VerificationInput): Promise<SignatureOutcome>;
   issuance(input: VerificationInput): Promise<IssuanceOutcome>;
+  /** A session started: get ready for its proofs (a pool starts its workers when none run). */
+  warm?(): void;
 }

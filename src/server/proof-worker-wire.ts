@@ -12,6 +12,8 @@ export type CheckKind = 'disclosure' | 'signature' | 'issuance';
 /** workerData of every crypto worker: where to load the schemes from, never the objects. */
 export interface WorkerSetup {
   schemes: LoadSchemesOptions;
+  /** Key pairs the server thread already proved (their primality tests take ~1 s per worker). */
+  provenKeyPairs?: string[];
 }
 
 export interface CheckRequest {

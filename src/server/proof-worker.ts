@@ -1,6 +1,7 @@
 // The body of one crypto worker thread: loads the schemes named in workerData once, then answers
 // check requests from the server thread with the same checker the server would run itself.
 import { parentPort, workerData } from 'node:worker_threads';
+import { trustProvenKeyPairs } from '../scheme/key-files.js';
 import { loadSchemes } from '../scheme/loader.js';
 import { createProofChecker } from './proof-checker.js';
 import { errorToWire, type CheckRequest, type WorkerMessage, type WorkerSetup } from './proof-worker-wire.js';
@@ -9,6 +10,7 @@ const port = parentPort;
 if (!port) throw new Error('proof-worker must run in a worker thread');
 
 const setup = workerData as WorkerSetup;
+trustProvenKeyPairs(setup.provenKeyPairs ?? []);
 const send = (m: WorkerMessage) => port.postMessage(m);
 const checker = createProofChecker(await loadSchemes(setup.schemes), {
   logger: { warn: (details, msg) => send({ log: 'warn', details: details as Record<string, unknown>, msg }) },

@@ -1,6 +1,6 @@
 // Who is starting a session, and what they ask for (spec §3.1, §4.1, §4.2).
 import { createPublicKey, type KeyObject } from 'node:crypto';
-import { decodeJwt, decodeProtectedHeader, jwtVerify, type JWTPayload } from 'jose';
+import type { JWTPayload } from 'jose';
 import { ProtocolError } from '../protocol/errors.js';
 import { parseRequestorRequestText } from '../protocol/request-body.js';
 import { parseRequestorJwtClaims } from '../protocol/requestor-jwt.js';
@@ -9,6 +9,7 @@ import { checkRequestShape } from '../protocol/request-shape.js';
 import { jsonBoundsOf, limitsOf, type Limits } from './limits.js';
 import type { RequestorRequest } from '../protocol/requests.js';
 import { sameSecret } from '../session/tokens.js';
+import { loadJose } from './jose.js';
 import type { ServerOptions, RequestorOptions } from './options.js';
 
 export interface AuthenticatedRequest {
@@ -59,6 +60,7 @@ export class RequestorAuthenticator {
     // jose parses the payload before the signature is checked: its size must be known first.
     const payloadText = Buffer.from(jwt.split('.')[1] ?? '', 'base64url').toString('utf8');
     checkJsonBounds(payloadText, jsonBoundsOf(this.#limits), 'INVALID_REQUEST');
+    const { decodeJwt, decodeProtectedHeader, jwtVerify } = await loadJose();
     let header: { alg?: string; kid?: string };
     let unverified: JWTPayload;
     try {

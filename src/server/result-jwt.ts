@@ -1,9 +1,10 @@
 // Signed results (spec §3.4): /result-jwt (also the body of signed callbacks and next-session
 // POSTs), /getproof, and the server's public key.
 import { createPrivateKey, createPublicKey, type KeyObject } from 'node:crypto';
-import { SignJWT, type JWTPayload } from 'jose';
+import type { JWTPayload } from 'jose';
 import { proofJwtClaims, resultJwtClaims } from '../protocol/results.js';
 import type { Session } from '../session/session.js';
+import { loadJose } from './jose.js';
 import { toSessionResult } from './result.js';
 
 export class ResultSigner {
@@ -17,6 +18,7 @@ export class ResultSigner {
   }
 
   async #sign(claims: Record<string, unknown>): Promise<string> {
+    const { SignJWT } = await loadJose();
     return new SignJWT(claims as JWTPayload).setProtectedHeader({ alg: 'RS256', typ: 'JWT' }).sign(this.#key);
   }
 

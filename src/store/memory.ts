@@ -1,5 +1,10 @@
 // In-process session store: the default when no Redis is configured.
 //
+// Stored sessions are deeply frozen and handed out as they are, never copied: a reader cannot
+// change what others see, and a mutation builds its new session beside the current one (sharing
+// the members it keeps) instead of editing it. Copying on every get and update cost more than
+// anything else in the store.
+//
 // A mutation is synchronous, so read, mutate and write happen without yielding to the event
 // loop; the version check still guards the write so the code mirrors the Redis store's
 // compare-and-set and stays correct if the read is ever made asynchronous.
@@ -12,6 +17,7 @@ import {
   type StoredSession,
   type Unsubscribe,
 } from './store.js';
+import { deepFreeze } from './frozen.js';
 import { checkTokensKept, checkTtl } from './write-checks.js';
 
 interface Entry<T> {
@@ -51,14 +57,15 @@ export class MemoryStore<T extends StoredSession> implements SessionStore<T> {
     if (this.#live(ct) !== undefined || this.#liveToken(rt) !== undefined) {
       throw new StoreError('CONFLICT', 'session token already taken');
     }
-    this.#sessions.set(ct, { value: structuredClone(value), version: 1, expiresAt: this.#now() + ttlMs });
+    // Frozen in place, not copied: a value handed to the store is the store's from then on.
+    this.#sessions.set(ct, { value: deepFreeze(value), version: 1, expiresAt: this.#now() + ttlMs });
     this.#tokens.set(rt, ct);
   }
 
   async get(clientToken: string): Promise<T | undefined> {
     this.#checkOpen();
     const entry = this.#live(clientToken);
-    return entry === undefined ? undefined : structuredClone(entry.value);
+    return entry?.value;
   }
 
   async clientTokenOf(requestorToken: string): Promise<string | undefined> {
@@ -70,7 +77,7 @@ export class MemoryStore<T extends StoredSession> implements SessionStore<T> {
     this.#checkOpen();
     const read = this.#live(clientToken);
     if (read === undefined) throw new StoreError('SESSION_UNKNOWN', 'session unknown or expired');
-    const outcome = mutate(structuredClone(read.value));
+    const outcome = mutate(read.value);
     if (outcome.value === undefined) return outcome.result;
     const ttlMs = outcome.ttlMs ?? 0;
     checkTtl(ttlMs);
@@ -78,7 +85,8 @@ export class MemoryStore<T extends StoredSession> implements SessionStore<T> {
     if (this.#sessions.get(clientToken) !== read) {
       throw new StoreError('CONFLICT', 'session changed during update');
     }
-    const stored = structuredClone(outcome.value);
+    // Frozen in place: the new session is the mutation's own object, made for this write.
+    const stored = deepFreeze(outcome.value);
     this.#sessions.set(clientToken, { value: stored, version: read.version + 1, expiresAt: this.#now() + ttlMs });
     this.#emit(clientToken, stored);
     return outcome.result;
@@ -86,7 +94,7 @@ export class MemoryStore<T extends StoredSession> implements SessionStore<T> {
 
   async subscribe(clientToken: string, listener: (value: T) => void): Promise<Unsubscribe> {
     this.#checkOpen();
-    const wrapped = (value: T): void => listener(structuredClone(value));
+    const wrapped = (value: T): void => listener(value);
     this.#events.on(clientToken, wrapped);
     return async () => {
       this.#events.off(clientToken, wrapped);

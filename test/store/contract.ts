@@ -113,14 +113,23 @@ export function describeStoreContract(name: string, getOpen: () => OpenStore): v
     });
 
     it('never lets callers mutate stored state', async () => {
+      // A store may hand out copies (edits stay the caller's) or frozen values (edits throw);
+      // either way no edit of a value going in or coming out reaches the stored session.
+      const attempt = (edit: () => void): void => {
+        try {
+          edit();
+        } catch (err) {
+          expect(err).toBeInstanceOf(TypeError);
+        }
+      };
       const a = await open();
       const s = newSession();
       await a.create(s, TTL);
-      s.nested.list.push(4);
-      s.counter = 42;
+      attempt(() => s.nested.list.push(4));
+      attempt(() => (s.counter = 42));
       const got = await a.get(s.clientToken);
       expect(got?.nested.list).toEqual([1, 2, 3]);
-      got!.nested.list.push(5);
+      attempt(() => got!.nested.list.push(5));
       expect((await a.get(s.clientToken))?.nested.list).toEqual([1, 2, 3]);
 
       let written: TestSession | undefined;
@@ -128,18 +137,34 @@ export function describeStoreContract(name: string, getOpen: () => OpenStore): v
         written = { ...cur, counter: 1 };
         return { value: written, ttlMs: TTL, result: 0 };
       });
-      written!.nested.list.length = 0;
-      written!.counter = 99;
+      attempt(() => (written!.nested.list.length = 0));
+      attempt(() => (written!.counter = 99));
       // a mutation that edits its input but writes nothing must leave no trace
-      await a.update(s.clientToken, (cur) => {
-        cur.nested.list.push(7);
-        cur.status = 'DONE';
-        return { result: 0 };
-      });
+      await a
+        .update(s.clientToken, (cur) => {
+          cur.nested.list.push(7);
+          cur.status = 'DONE';
+          return { result: 0 };
+        })
+        .catch((err: unknown) => expect(err).toBeInstanceOf(TypeError));
       const after = await a.get(s.clientToken);
       expect(after?.counter).toBe(1);
       expect(after?.status).toBe('INITIALIZED');
       expect(after?.nested.list).toEqual([1, 2, 3]);
+    });
+
+    it('leaves the session as it was when a mutation throws half-way', async () => {
+      const a = await open();
+      const s = newSession();
+      await a.create(s, TTL);
+      await expect(
+        a.update(s.clientToken, (cur) => {
+          const next = { ...cur, counter: 7, nested: { list: [...cur.nested.list, 4] } };
+          if (next.counter === 7) throw new Error('changed its mind');
+          return { value: next, ttlMs: TTL, result: 0 };
+        }),
+      ).rejects.toThrow('changed its mind');
+      expect(await a.get(s.clientToken)).toEqual(s);
     });
 
     it('expires sessions by ttl, and each write renews both keys', async () => {
@@ -173,7 +198,11 @@ export function describeStoreContract(name: string, getOpen: () => OpenStore): v
       await eventually(() => seen.length >= 3);
       expect(seen.map((v) => v.counter)).toEqual([1, 2, 3]);
       expect(seen[2]).toEqual({ ...s, counter: 3 });
-      seen[2].nested.list.push(9);
+      try {
+        seen[2].nested.list.push(9);
+      } catch (err) {
+        expect(err).toBeInstanceOf(TypeError); // a frozen value
+      }
       expect((await writer.get(s.clientToken))?.nested.list).toEqual([1, 2, 3]);
 
       await unsubscribe();

@@ -1,0 +1,453 @@
+// The figures of issue 8, reproducibly: server CPU per session, session starts, memory.
+//
+// The server under test is a real `irma-server server` child process running the compiled code
+// (dist/, built first), so neither tsx nor the load counts against it. Load comes from separate
+// processes (bench/sessions/load-client.ts, headless holders from src/client). Server CPU is
+// the server process's own accounting (utime + stime of /proc/<pid>/stat, all its threads, crypto
+// workers included), read before and after each window; memory is its RSS (/proc/<pid>/status).
+//
+// Windows: "cold" is sessions 41-340 after the server started, "steady" the STEADY_COUNT sessions
+// after STEADY_AFTER. Quick run: BENCH_STEADY_AFTER=600 BENCH_CREATIONS=5000 npm run bench -- sessions
+//
+// Prints a markdown table; writes the same figures as JSON to bench/results/ (not committed).
+import { spawn, execFileSync, type ChildProcess } from 'node:child_process';
+import { cpSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { availableParallelism, cpus, tmpdir } from 'node:os';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { freePort, startRedis, stopAll, waitFor } from '../test/support/redis.js';
+import { REFERENCE_SCHEMES } from '../test/support/reference.js';
+import type { LoadCommand, LoadReport } from './sessions/load-client.js';
+
+const HERE = dirname(fileURLToPath(import.meta.url));
+const ROOT = resolve(HERE, '..');
+/** The checkout whose server is measured: this one, or another (BENCH_SERVER_ROOT) for a before/after. */
+const SERVER_ROOT = resolve(process.env.BENCH_SERVER_ROOT || ROOT);
+const MAIN = join(SERVER_ROOT, 'dist', 'cli', 'main.js');
+const LOAD_CLIENT = join(HERE, 'sessions', 'load-client.ts');
+
+const num = (name: string, dflt: number): number => {
+  const v = process.env[name];
+  return v === undefined || v === '' ? dflt : Number(v);
+};
+const CLIENTS = num('BENCH_CLIENTS', 4);
+const WARMUP = 40;
+const COLD_COUNT = 300;
+const STEADY_AFTER = num('BENCH_STEADY_AFTER', 3000);
+const STEADY_COUNT = num('BENCH_STEADY_COUNT', 300);
+const ISSUANCES = num('BENCH_ISSUANCES', 200);
+const OPEN_SESSIONS = 10_000;
+const P50_STARTS = num('BENCH_P50_STARTS', 2000);
+const CREATIONS = num('BENCH_CREATIONS', 50_000);
+/** Idle time before reading RSS: V8's memory reducer gives back the heap grown while loading after ~25 s. */
+const IDLE_MS = num('BENCH_IDLE_MS', 30_000);
+const SCALING_SESSIONS = num('BENCH_SCALING_SESSIONS', 600);
+/**
+ * Another checkout to compare with side by side (BENCH_AB_ROOT): both servers run at once and
+ * take turns under the same load generators, so the machine's load hits both alike.
+ */
+const AB_ROOT = process.env.BENCH_AB_ROOT ? resolve(process.env.BENCH_AB_ROOT) : undefined;
+const AB_ROUNDS = num('BENCH_AB_ROUNDS', 6);
+const AB_ROUND = num('BENCH_AB_ROUND', 150);
+const PASSWORD = 'bench';
+const ENCRYPTION_KEY = `bench:${Buffer.alloc(32, 7).toString('base64')}`;
+
+const FULLNAME = 'irma-demo.MijnOverheid.fullName';
+const DISCLOSURE = { '@context': 'https://irma.app/ld/request/disclosure/v2', disclose: [[[`${FULLNAME}.firstname`]]] };
+const ISSUANCE = {
+  '@context': 'https://irma.app/ld/request/issuance/v2',
+  credentials: [{ credential: FULLNAME, attributes: { firstnames: 'Alice', firstname: 'Alice', familyname: 'Example', prefix: 'van' } }],
+};
+
+/** Issue 8's figures: the reference Go server beside this server before the work of that issue. */
+const REFERENCE = {
+  goCpuMemory: 4.5,
+  goCpuRedis: 5.5,
+  goIssuance: 39,
+  goStartP50: 0.45,
+  goCreations: 7.5,
+  goBytesPerSession: 4470,
+  before: {
+    coldKeysMemory: '5.2',
+    coldKeysRedis: '6.4',
+    steadyKeys: '2.8–3.9',
+    coldPublic: '7–9',
+    steadyPublic: '5–6',
+    startP50: '0.9–1.0',
+    creations: '17',
+    bytesPerSession: '4,576',
+    idleRss: '125–133',
+  },
+};
+
+// ---- the server process -------------------------------------------------------------------
+
+const CLK_TCK = Number(execFileSync('getconf', ['CLK_TCK']).toString().trim()) || 100;
+
+/** CPU time of a process and all its threads so far, in milliseconds. */
+function cpuMs(pid: number): number {
+  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  // fields[0] is the state (field 3 of stat(5)); utime and stime are fields 14 and 15.
+  return ((Number(fields[11]) + Number(fields[12])) * 1000) / CLK_TCK;
+}
+
+function rssBytes(pid: number): number {
+  const m = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
+  return m ? Number(m[1]) * 1024 : NaN;
+}
+
+interface Server {
+  pid: number;
+  base: string;
+  stop(): Promise<void>;
+}
+
+async function startServer(schemesPath: string, args: string[], main = MAIN): Promise<Server> {
+  const port = await freePort();
+  const base = `http://127.0.0.1:${port}`;
+  const child: ChildProcess = spawn(
+    process.execPath,
+    [main, 'server', '--schemes-path', schemesPath, '--port', String(port), '--listen-addr', '127.0.0.1', '--url', base, '--quiet', ...args],
+    { stdio: ['ignore', 'ignore', 'inherit'], cwd: ROOT },
+  );
+  const exited = new Promise<void>((r) => child.once('exit', () => r()));
+  const stop = async () => {
+    child.kill('SIGTERM');
+    await exited;
+  };
+  try {
+    await waitFor(async () => {
+      if (child.exitCode !== null) throw new Error(`irma-server exited with code ${child.exitCode}`);
+      return (await fetch(`${base}/health`).catch(() => undefined))?.ok === true;
+    }, 30_000);
+  } catch (err) {
+    await stop();
+    throw err;
+  }
+  return { pid: child.pid!, base, stop };
+}
+
+// ---- load generators ----------------------------------------------------------------------
+
+class LoadGen {
+  private pending: ((m: { ok: boolean; report?: LoadReport; error?: string }) => void) | undefined;
+  private constructor(private readonly child: ChildProcess) {
+    child.on('message', (m: { ready?: true; ok: boolean; report?: LoadReport; error?: string }) => {
+      if (m.ready) return;
+      const p = this.pending;
+      this.pending = undefined;
+      p?.(m);
+    });
+  }
+
+  static async start(concurrency: number, schemesPath: string): Promise<LoadGen> {
+    const child = spawn(process.execPath, ['--import', 'tsx', LOAD_CLIENT], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'], cwd: ROOT });
+    await new Promise<void>((resolve, reject) => {
+      child.once('message', () => resolve());
+      child.once('exit', (code) => reject(new Error(`load generator exited with code ${code}`)));
+    });
+    const gen = new LoadGen(child);
+    await gen.send({ op: 'init', schemesPath, concurrency });
+    return gen;
+  }
+
+  send(cmd: LoadCommand): Promise<LoadReport> {
+    return new Promise((resolve, reject) => {
+      this.pending = (m) => (m.ok ? resolve(m.report as LoadReport) : reject(new Error(m.error)));
+      this.child.send(cmd);
+    });
+  }
+
+  stop(): void {
+    this.child.send({ op: 'exit' } satisfies LoadCommand);
+  }
+}
+
+interface Run {
+  ok: number;
+  failed: number;
+  wallMs: number;
+  latencies: number[];
+  loadCpuMs: number;
+}
+
+/** `count` sessions (or starts) split over the generators, all at once. */
+async function run(gens: LoadGen[], op: 'sessions' | 'starts', base: string | string[], request: unknown, count: number): Promise<Run> {
+  const t = performance.now();
+  const reports = await Promise.all(
+    gens.map((g, i) => {
+      const share = Math.floor(count / gens.length) + (i < count % gens.length ? 1 : 0);
+      const b = Array.isArray(base) ? base[i % base.length] : base;
+      return share > 0 ? g.send({ op, base: b, request, count: share }) : Promise.resolve<LoadReport>({ ok: 0, failed: 0, latencies: [], cpuMicros: 0 });
+    }),
+  );
+  const r: Run = { ok: 0, failed: 0, wallMs: performance.now() - t, latencies: [], loadCpuMs: 0 };
+  for (const x of reports) {
+    r.ok += x.ok;
+    r.failed += x.failed;
+    r.latencies.push(...x.latencies);
+    r.loadCpuMs += x.cpuMicros / 1000;
+    if (x.failed > 0) console.error(`  ${x.failed} failed: ${x.firstError}`);
+  }
+  return r;
+}
+
+function percentile(xs: number[], p: number): number {
+  const s = [...xs].sort((a, b) => a - b);
+  return s.length === 0 ? NaN : s[Math.min(s.length - 1, Math.ceil((s.length * p) / 100) - 1)];
+}
+
+/** Server CPU per session over one window of `count` sessions. */
+async function window(server: Server, gens: LoadGen[], request: unknown, count: number): Promise<{ cpuMsPerSession: number; p50Ms: number; perSecond: number }> {
+  const before = cpuMs(server.pid);
+  const r = await run(gens, 'sessions', server.base, request, count);
+  const used = cpuMs(server.pid) - before;
+  return { cpuMsPerSession: used / Math.max(1, r.ok), p50Ms: percentile(r.latencies, 50), perSecond: r.ok / (r.wallMs / 1000) };
+}
+
+// ---- the figures --------------------------------------------------------------------------
+
+interface Figures {
+  machine: { cores: number; cpu: string; node: string };
+  settings: Record<string, number>;
+  disclosure: Record<string, { cold: number; steady: number; coldP50Ms: number; steadyPerSecond: number }>;
+  issuanceCpuMs?: number;
+  idleRssMB?: number;
+  /** Idle again after the first session started the crypto workers. */
+  rssWithWorkersMB?: number;
+  bytesPerOpenSession?: number;
+  startP50Ms?: number;
+  creationsSeconds?: number;
+  creationCpuMs?: number;
+  creationLoadCpuShare?: number;
+  /** Server CPU per disclosure session, this checkout vs BENCH_AB_ROOT, taking turns. */
+  ab?: Record<string, { self: number; other: number }>;
+  scaling?: { oneProcess: number; twoProcesses: number; ratio: number; loadCpuShare: number; serverCpuShare: number };
+}
+
+async function disclosureFigures(label: string, schemesPath: string, args: string[], gens: LoadGen[], figures: Figures): Promise<void> {
+  const server = await startServer(schemesPath, args);
+  try {
+    await run(gens, 'sessions', server.base, DISCLOSURE, WARMUP);
+    const cold = await window(server, gens, DISCLOSURE, COLD_COUNT);
+    const between = STEADY_AFTER - WARMUP - COLD_COUNT;
+    if (between > 0) await run(gens, 'sessions', server.base, DISCLOSURE, between);
+    const steady = await window(server, gens, DISCLOSURE, STEADY_COUNT);
+    figures.disclosure[label] = { cold: cold.cpuMsPerSession, steady: steady.cpuMsPerSession, coldP50Ms: cold.p50Ms, steadyPerSecond: steady.perSecond };
+    console.error(`  ${label}: cold ${cold.cpuMsPerSession.toFixed(2)} ms, steady ${steady.cpuMsPerSession.toFixed(2)} ms of server CPU per session`);
+  } finally {
+    await server.stop();
+  }
+}
+
+async function abFigures(label: string, schemesPath: string, gens: LoadGen[], figures: Figures): Promise<void> {
+  const self = await startServer(schemesPath, []);
+  const other = await startServer(schemesPath, [], join(AB_ROOT!, 'dist', 'cli', 'main.js'));
+  try {
+    const used = [0, 0];
+    const done = [0, 0];
+    const servers = [self, other];
+    for (const s of servers) await run(gens, 'sessions', s.base, DISCLOSURE, WARMUP + COLD_COUNT);
+    for (let round = 0; round < AB_ROUNDS; round++) {
+      for (const [i, s] of servers.entries()) {
+        const before = cpuMs(s.pid);
+        done[i] += (await run(gens, 'sessions', s.base, DISCLOSURE, AB_ROUND)).ok;
+        used[i] += cpuMs(s.pid) - before;
+      }
+    }
+    (figures.ab ??= {})[label] = { self: used[0] / done[0], other: used[1] / done[1] };
+    console.error(`  A/B ${label}: ${fmt(used[0] / done[0])} ms here, ${fmt(used[1] / done[1])} ms in ${AB_ROOT}`);
+  } finally {
+    await self.stop();
+    await other.stop();
+  }
+}
+
+function schemesWithoutPrivateKeys(): string {
+  const dir = mkdtempSync(join(tmpdir(), 'irma-bench-schemes-'));
+  cpSync(REFERENCE_SCHEMES, dir, { recursive: true, filter: (src) => !src.split('/').includes('PrivateKeys') });
+  return dir;
+}
+
+const fmt = (x: number | undefined, digits = 2): string => (x === undefined || Number.isNaN(x) ? '–' : x.toFixed(digits));
+
+function table(f: Figures): string {
+  const d = f.disclosure;
+  const row = (cells: string[]) => `| ${cells.join(' | ')} |`;
+  const lines = [
+    row(['figure', 'this server', 'before (issue 8)', 'Go reference', 'target']),
+    row(['---', '---', '---', '---', '---']),
+  ];
+  const disc = (key: string, what: string, before: string, go: number, factor: number) => {
+    const x = d[key];
+    if (!x) return;
+    lines.push(row([`disclosure CPU/session, ${what}, cold (ms)`, fmt(x.cold), before.split('|')[0], fmt(go, 1), `≤ ${fmt(go * factor)}`]));
+    lines.push(row([`disclosure CPU/session, ${what}, steady (ms)`, fmt(x.steady), before.split('|')[1] ?? '', fmt(go, 1), `≤ ${fmt(go * 0.4)}`]));
+  };
+  const b = REFERENCE.before;
+  disc('memory, public keys', 'memory, public keys only', `${b.coldPublic}|${b.steadyPublic}`, REFERENCE.goCpuMemory, 0.5);
+  disc('memory, private keys', 'memory, with private keys', `${b.coldKeysMemory}|${b.steadyKeys}`, REFERENCE.goCpuMemory, 0.5);
+  disc('redis, public keys', 'Redis, public keys only', `${b.coldPublic}|${b.steadyPublic}`, REFERENCE.goCpuRedis, 0.5);
+  disc('redis encrypted, public keys', 'Redis + state encryption, public keys only', '–|–', REFERENCE.goCpuRedis, 0.5);
+  disc('redis, private keys', 'Redis, with private keys', `${b.coldKeysRedis}|${b.steadyKeys}`, REFERENCE.goCpuRedis, 0.5);
+  lines.push(row(['issuance CPU per one-credential session (ms)', fmt(f.issuanceCpuMs, 1), '–', String(REFERENCE.goIssuance), `≤ ${REFERENCE.goIssuance / 2}`]));
+  lines.push(row(['POST /session p50 at one client (ms)', fmt(f.startP50Ms), b.startP50, String(REFERENCE.goStartP50), '≤ 0.30']));
+  lines.push(row([`${CREATIONS.toLocaleString('en')} session creations (s)`, fmt(f.creationsSeconds, 1), `${b.creations} (50,000)`, `${REFERENCE.goCreations} (50,000)`, '≤ 4 (50,000)']));
+  lines.push(row(['server CPU per session creation (ms)', fmt(f.creationCpuMs, 3), '–', '–', '–']));
+  lines.push(row(['RSS per 10,000 open sessions, memory store (MB)', fmt(f.bytesPerOpenSession === undefined ? undefined : (f.bytesPerOpenSession * 10_000) / 2 ** 20, 1), '43.6', '42.6', '≤ 19.1']));
+  lines.push(row(['RSS per open session, memory store (B)', fmt(f.bytesPerOpenSession, 0), b.bytesPerSession, REFERENCE.goBytesPerSession.toLocaleString('en'), '≤ 2,000']));
+  lines.push(row(['idle RSS of the server process (MB)', fmt(f.idleRssMB, 1), b.idleRss, '–', '≤ 80']));
+  lines.push(row(['idle RSS once the crypto workers run (MB)', fmt(f.rssWithWorkersMB, 1), '(workers start eagerly)', '–', '–']));
+  for (const [label, ab] of Object.entries(f.ab ?? {})) {
+    lines.push(row([`A/B, taking turns: disclosure CPU/session, ${label} (ms)`, fmt(ab.self), `${fmt(ab.other)} (${AB_ROOT})`, '–', '–']));
+  }
+  if (f.scaling) {
+    const s = f.scaling;
+    lines.push(row(['two processes on one Redis vs one (sessions/s)', `${fmt(s.twoProcesses, 0)} vs ${fmt(s.oneProcess, 0)} = ${fmt(s.ratio)}x`, '–', '–', '≥ 1.8x']));
+  }
+  return lines.join('\n');
+}
+
+export default async function (): Promise<void> {
+  console.error(`sessions: building ${SERVER_ROOT}/dist (the server runs compiled, as installed)`);
+  execFileSync(process.execPath, [join(ROOT, 'node_modules', 'typescript', 'bin', 'tsc'), '-p', join(SERVER_ROOT, 'tsconfig.build.json')], { stdio: 'inherit' });
+  if (AB_ROOT) {
+    execFileSync(process.execPath, [join(ROOT, 'node_modules', 'typescript', 'bin', 'tsc'), '-p', join(AB_ROOT, 'tsconfig.build.json')], { stdio: 'inherit' });
+  }
+  const publicOnly = schemesWithoutPrivateKeys();
+  const figures: Figures = {
+    machine: { cores: availableParallelism(), cpu: cpus()[0]?.model ?? '', node: process.version },
+    settings: { CLIENTS, WARMUP, COLD_COUNT, STEADY_AFTER, STEADY_COUNT, ISSUANCES, OPEN_SESSIONS, P50_STARTS, CREATIONS, IDLE_MS, SCALING_SESSIONS },
+    disclosure: {},
+  };
+  const gens: LoadGen[] = [];
+  try {
+    for (let i = 0; i < CLIENTS; i++) gens.push(await LoadGen.start(1, REFERENCE_SCHEMES));
+
+    // Every holder gets the credential from a server of its own, so no window counts those sessions.
+    {
+      const setup = await startServer(REFERENCE_SCHEMES, []);
+      try {
+        const r = await run(gens, 'sessions', setup.base, ISSUANCE, CLIENTS);
+        if (r.ok !== CLIENTS) throw new Error('could not issue the credential to every holder');
+      } finally {
+        await setup.stop();
+      }
+    }
+
+    if (AB_ROOT) {
+      await abFigures('memory, public keys', publicOnly, gens, figures);
+      await abFigures('memory, private keys', REFERENCE_SCHEMES, gens, figures);
+      if (process.env.BENCH_AB_ONLY) return report(figures);
+    }
+
+    // Idle RSS, then RSS per open session, then POST /session at one client.
+    {
+      const server = await startServer(publicOnly, []);
+      try {
+        await new Promise((r) => setTimeout(r, IDLE_MS));
+        figures.idleRssMB = rssBytes(server.pid) / 2 ** 20;
+        // The first session starts the crypto workers: their memory is not the sessions'.
+        await run(gens.slice(0, 1), 'starts', server.base, DISCLOSURE, 1);
+        await new Promise((r) => setTimeout(r, IDLE_MS));
+        const idle = rssBytes(server.pid);
+        figures.rssWithWorkersMB = idle / 2 ** 20;
+        await run(gens, 'starts', server.base, DISCLOSURE, OPEN_SESSIONS);
+        // Idle as long again, so V8 has collected the garbage of the requests and only the sessions remain.
+        await new Promise((r) => setTimeout(r, IDLE_MS));
+        figures.bytesPerOpenSession = (rssBytes(server.pid) - idle) / OPEN_SESSIONS;
+        await run(gens.slice(0, 1), 'starts', server.base, DISCLOSURE, 200);
+        figures.startP50Ms = percentile((await run(gens.slice(0, 1), 'starts', server.base, DISCLOSURE, P50_STARTS)).latencies, 50);
+        console.error(`  idle RSS ${fmt(figures.idleRssMB, 1)} MB (${fmt(figures.rssWithWorkersMB, 1)} MB with workers), ${fmt(figures.bytesPerOpenSession, 0)} B per open session, POST /session p50 ${fmt(figures.startP50Ms)} ms`);
+      } finally {
+        await server.stop();
+      }
+    }
+    {
+      const server = await startServer(publicOnly, []);
+      try {
+        const before = cpuMs(server.pid);
+        const r = await run(gens, 'starts', server.base, DISCLOSURE, CREATIONS);
+        figures.creationsSeconds = r.wallMs / 1000;
+        figures.creationCpuMs = (cpuMs(server.pid) - before) / Math.max(1, r.ok);
+        // Near 100% of the cores in sum: the machine, not the server, set the pace.
+        figures.creationLoadCpuShare = r.loadCpuMs / r.wallMs / availableParallelism();
+        console.error(
+          `  ${CREATIONS} creations in ${fmt(figures.creationsSeconds, 1)} s, ${fmt(figures.creationCpuMs, 3)} ms of server CPU each; ` +
+            `the load generators used ${fmt(figures.creationLoadCpuShare * 100, 0)}% of the cores`,
+        );
+      } finally {
+        await server.stop();
+      }
+    }
+
+    const redis = await startRedis({ password: PASSWORD });
+    const redisArgs = ['--store-type', 'redis', '--redis-addr', redis.addr, '--redis-pw', PASSWORD, '--redis-no-tls'];
+    await disclosureFigures('memory, public keys', publicOnly, [], gens, figures);
+    await disclosureFigures('memory, private keys', REFERENCE_SCHEMES, [], gens, figures);
+    await disclosureFigures('redis, public keys', publicOnly, redisArgs, gens, figures);
+    await disclosureFigures('redis encrypted, public keys', publicOnly, [...redisArgs, '--store-encryption-keys', ENCRYPTION_KEY], gens, figures);
+    await disclosureFigures('redis, private keys', REFERENCE_SCHEMES, redisArgs, gens, figures);
+
+    {
+      const server = await startServer(REFERENCE_SCHEMES, []);
+      try {
+        await run(gens, 'sessions', server.base, ISSUANCE, WARMUP);
+        figures.issuanceCpuMs = (await window(server, gens, ISSUANCE, ISSUANCES)).cpuMsPerSession;
+        console.error(`  issuance: ${fmt(figures.issuanceCpuMs, 1)} ms of server CPU per session`);
+      } finally {
+        await server.stop();
+      }
+    }
+
+    // Throughput of one process and of two on the same Redis, under the same load generators.
+    {
+      const servers = [await startServer(publicOnly, redisArgs), await startServer(publicOnly, redisArgs)];
+      try {
+        const bases = servers.map((s) => s.base);
+        await run(gens, 'sessions', bases, DISCLOSURE, WARMUP * 2);
+        const one = await run(gens, 'sessions', bases[0], DISCLOSURE, SCALING_SESSIONS);
+        const cpu0 = servers.map((s) => cpuMs(s.pid));
+        const two = await run(gens, 'sessions', bases, DISCLOSURE, SCALING_SESSIONS);
+        const serverCpu = servers.reduce((sum, s, i) => sum + cpuMs(s.pid) - cpu0[i], 0);
+        const cores = availableParallelism();
+        figures.scaling = {
+          oneProcess: one.ok / (one.wallMs / 1000),
+          twoProcesses: two.ok / (two.wallMs / 1000),
+          ratio: one.wallMs / two.wallMs,
+          // Shares of the machine during the two-process run: near 1 in sum means the cores, not the servers, were the limit.
+          loadCpuShare: two.loadCpuMs / two.wallMs / cores,
+          serverCpuShare: serverCpu / two.wallMs / cores,
+        };
+        console.error(
+          `  scaling: ${fmt(figures.scaling.ratio)}x; during the two-process run the load generators used ${fmt(figures.scaling.loadCpuShare * 100, 0)}% and the servers ${fmt(figures.scaling.serverCpuShare * 100, 0)}% of the ${cores} cores`,
+        );
+      } finally {
+        for (const s of servers) await s.stop();
+      }
+    }
+  } finally {
+    for (const g of gens) g.stop();
+    await stopAll();
+    rmSync(publicOnly, { recursive: true, force: true });
+  }
+
+  report(figures);
+}
+
+function report(figures: Figures): void {
+  console.log(`\nServer CPU per session at ${CLIENTS} concurrent clients (separate processes), ${figures.machine.cores} cores, Node ${figures.machine.node}`);
+  console.log(table(figures));
+  if (figures.scaling) {
+    console.log(
+      `\nScaling: the load generators used ${fmt(figures.scaling.loadCpuShare * 100, 0)}% and the two servers ${fmt(figures.scaling.serverCpuShare * 100, 0)}% of the machine's cores; ` +
+        'the ratio only shows server scaling when their sum is well below 100%.',
+    );
+  }
+  const dir = join(HERE, 'results');
+  mkdirSync(dir, { recursive: true });
+  const file = join(dir, `sessions-${new Date().toISOString().replace(/[:.]/g, '-')}.json`);
+  writeFileSync(file, JSON.stringify({ figures, reference: REFERENCE }, null, 2) + '\n');
+  console.log(`\nJSON: ${file}`);
+}
