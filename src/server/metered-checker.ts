@@ -13,6 +13,10 @@ export class MeteredChecker implements ProofChecker {
     if (typeof pool.queueDepth === 'function') metrics.watch({ cryptoQueueDepth: () => pool.queueDepth!() });
   }
 
+  warm(): void {
+    this.inner.warm?.();
+  }
+
   disclosure(input: VerificationInput): Promise<DisclosureOutcome> {
     return this.#measure('disclosure', () => this.inner.disclosure(input));
   }
