@@ -10,6 +10,12 @@ export type RevocationErrorCode =
   | 'UPDATE_TOO_NEW'
   /** No revocation state (accumulator, events, record) where one was needed. */
   | 'NOT_FOUND'
+  /** A signed message that does not verify or decode, from a peer (403 UNAUTHORIZED). */
+  | 'UNAUTHORIZED'
+  /** A request this server does not serve or that is malformed (400 INVALID_REQUEST). */
+  | 'INVALID_REQUEST'
+  /** No unrevoked issuance record for the key (404 UNKNOWN_REVOCATION_KEY). */
+  | 'UNKNOWN_REVOCATION_KEY'
   /** Anything else the reference reports as REVOCATION. */
   | 'REVOCATION';
 
