@@ -9,6 +9,7 @@ import type { ServerOptions } from './options.js';
 import type { ProofChecker } from './proof-port.js';
 import type { ResultSigner } from './result-jwt.js';
 import type { DeadlineWatcher } from './deadlines.js';
+import type { RevocationService } from '../revocation/service.js';
 
 export interface ServerContext {
   options: ServerOptions;
@@ -23,4 +24,6 @@ export interface ServerContext {
   irmaUrl: () => string;
   log: FastifyBaseLogger;
   deadlines: DeadlineWatcher;
+  /** Revocation roles and state; absent only in tests that build a context by hand. */
+  revocation?: RevocationService;
 }

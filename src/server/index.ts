@@ -11,6 +11,8 @@ import type { SessionStore } from '../store/store.js';
 import { buildApp, type TlsMaterial } from './app.js';
 import { systemClock, type Clock } from './clock.js';
 import type { ServerContext } from './context.js';
+import type { RevocationService } from '../revocation/service.js';
+import { createRevocationService } from './revocation-setup.js';
 import { DeadlineWatcher } from './deadlines.js';
 import type { ServerOptions } from './options.js';
 import type { ProofChecker } from './proof-port.js';
@@ -32,6 +34,7 @@ export interface ServerDeps {
   clock?: Clock;
   checker?: ProofChecker;
   logger?: Logger;
+  revocation?: RevocationService;
 }
 
 export interface BuiltServer {
@@ -106,9 +109,12 @@ export async function createServer(options: ServerOptions, deps: ServerDeps = {}
   const store = deps.store ?? (await defaultStore(options, logger));
   const clock = deps.clock ?? systemClock;
   let owned: OwnedChecker | undefined;
+  let revocation: RevocationService | undefined;
   try {
+    revocation = deps.revocation ?? (await createRevocationService(options, schemes, logger, clock));
     if (!deps.checker) owned = await defaultChecker(options, schemes, logger);
   } catch (err) {
+    if (!deps.revocation) await revocation?.close();
     if (!deps.store) await store.close();
     throw err;
   }
@@ -127,6 +133,7 @@ export async function createServer(options: ServerOptions, deps: ServerDeps = {}
     signer: options.jwtPrivateKey ? new ResultSigner(options.jwtPrivateKey, options.jwtIssuer) : undefined,
     irmaUrl: () => irmaBaseUrl(options.url, port, clientTls !== undefined),
     log: logger,
+    revocation,
     deadlines: new DeadlineWatcher(lifetimes, clock, async (ct) => {
       const session = await load(ctx, ct);
       if (!isFinal(session.status)) ctx.deadlines.watch(session);
@@ -147,6 +154,7 @@ export async function createServer(options: ServerOptions, deps: ServerDeps = {}
       streams.closeAll();
       await Promise.all([main.close(), client?.close()]);
       await owned?.close();
+      if (!deps.revocation) await revocation?.close();
       if (!deps.store) await store.close();
     },
   };

@@ -4,6 +4,7 @@
 import { createPrivateKey, createPublicKey, X509Certificate } from 'node:crypto';
 import { availableParallelism } from 'node:os';
 import type { SchemeRegistry } from '../scheme/types.js';
+import type { RevocationSetting } from '../revocation/settings.js';
 import { createValueCodec } from '../store/encryption.js';
 import { RedisConfigError, resolveRedisOptions, type RedisStoreOptions } from '../store/redis-options.js';
 
@@ -97,6 +98,12 @@ export interface ServerOptions {
   acceptInsecureProtocolVersions?: boolean;
   /** Worker threads for proof verification and issuance; 0 or absent = on the server's own thread. */
   cryptoWorkers?: number;
+  /** revocation_settings: credential type -> role (see src/revocation/settings.ts). */
+  revocationSettings?: Record<string, Partial<RevocationSetting>>;
+  /** revocation_db_type: only 'postgres'. */
+  revocationDbType?: string;
+  /** revocation_db_str: '' = in memory (no authority, no issuance records). */
+  revocationDbStr?: string;
 }
 
 /** A configuration the server refuses to start with. `problems` lists each finding (one or more). */

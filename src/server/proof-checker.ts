@@ -37,6 +37,8 @@ import type { JsonObject, JsonValue } from '../session/session.js';
 import { verifyProofPJwt } from './keyshare-proof.js';
 import type { DisclosureOutcome, IssuanceOutcome, ProofChecker, SignatureOutcome, VerificationInput } from './proof-port.js';
 import { createTimestampTrust, type TimestampTrust } from './timestamp-trust.js';
+import { openAccumulator } from '../revocation/verify.js';
+import { judgeNonRevocation, revocationIndexOf } from './nonrevocation-policy.js';
 
 /** The part of a pino logger the checker uses. */
 export interface CheckerLogger {
@@ -131,7 +133,21 @@ export function createProofChecker(schemes: SchemeRegistry, options: ProofChecke
     return { proofs, keys, types };
   }
 
-  function verifiedProof(cred: DisclosedCredential, type: CredentialType, key: PublicKey): VerifiedProof {
+  /**
+   * Each proof's non-revocation verdict; undefined when one refers to an accumulator older than
+   * the request's (the list is then INVALID).
+   */
+  function nonRevocation(proofs: readonly ProofD[], k: { keys: PublicKey[]; types: CredentialType[] }, request: SessionRequest, validAt: number) {
+    const verdicts = proofs.map((p, i) => judgeNonRevocation(p, k.keys[i], k.types[i], request, validAt));
+    return verdicts.some((v) => v.invalid) ? undefined : verdicts;
+  }
+
+  function verifiedProof(
+    cred: DisclosedCredential,
+    type: CredentialType,
+    key: PublicKey,
+    nonrev?: { notRevoked?: boolean; notRevokedBefore?: number },
+  ): VerifiedProof {
     const encoding = cred.metadata.version >= 3 ? 3 : 2;
     const attributes = new Map<number, string | null>();
     for (const [index, m] of cred.disclosed) {
@@ -139,13 +155,16 @@ export function createProofChecker(schemes: SchemeRegistry, options: ProofChecke
       const attr = type.attributes[index - 2];
       attributes.set(index, attr?.randomBlind ? randomBlindDisplay(m) : decodeAttribute(m, encoding));
     }
-    return {
+    const out: VerifiedProof = {
       credentialTypeId: type.id,
       issuedAt: cred.metadata.signingDate,
       expiry: cred.metadata.expiry,
       keyExpired: key.expiryDate < cred.metadata.signingDate,
       attributes,
     };
+    if (nonrev?.notRevoked) out.notRevoked = true;
+    if (nonrev?.notRevokedBefore !== undefined) out.notRevokedBefore = nonrev.notRevokedBefore;
+    return out;
   }
 
   function check(
@@ -185,13 +204,18 @@ export function createProofChecker(schemes: SchemeRegistry, options: ProofChecke
           context: decodeB64(request.context),
           nonce: decodeB64(request.nonce),
           groups: groupsOf(k.types),
+          revocationIndices: k.types.map(revocationIndexOf),
+          openAccumulator,
         });
       } catch (err) {
         if (err instanceof IdemixError && err.code === 'INVALID_PROOF') return { proofStatus: 'INVALID' };
         throw err;
       }
-      const proofs = creds.map((c, i) => verifiedProof(c, k.types[i], k.keys[i]));
-      return outcome(check(request, input.implicitDisclosure, d.indices, proofs, Math.floor(input.now / 1000)));
+      const nowSeconds = Math.floor(input.now / 1000);
+      const nonrev = nonRevocation(k.proofs, k, request, nowSeconds);
+      if (!nonrev) return { proofStatus: 'INVALID' };
+      const proofs = creds.map((c, i) => verifiedProof(c, k.types[i], k.keys[i], nonrev[i]));
+      return outcome(check(request, input.implicitDisclosure, d.indices, proofs, nowSeconds));
     },
 
     async signature(input: VerificationInput): Promise<SignatureOutcome> {
@@ -242,14 +266,18 @@ export function createProofChecker(schemes: SchemeRegistry, options: ProofChecke
           attributeCounts,
           groups: groupsOf(k.types),
           request: { nonce: signed.nonce, context: signed.context, message: request.message },
+          revocationIndices: k.types.map(revocationIndexOf),
+          openAccumulator,
         });
       } catch (err) {
         if (err instanceof IdemixError && err.code === 'INVALID_PROOF') return { proofStatus: 'INVALID', signature };
         throw err;
       }
-      const proofs = verified.credentials.map((c, i) => verifiedProof(c, k.types[i], k.keys[i]));
       // A signature is judged at the moment it was timestamped, when it has a timestamp.
       const at = verified.timestamp?.time ?? Math.floor(input.now / 1000);
+      const nonrev = nonRevocation(k.proofs, k, request, at);
+      if (!nonrev) return { proofStatus: 'INVALID', signature };
+      const proofs = verified.credentials.map((c, i) => verifiedProof(c, k.types[i], k.keys[i], nonrev[i]));
       return { ...outcome(check(request, input.implicitDisclosure, indices, proofs, at)), signature };
     },
 
@@ -286,6 +314,8 @@ export function createProofChecker(schemes: SchemeRegistry, options: ProofChecke
           credentials: targets.map((t) => ({ publicKey: t.publicKey, randomBlindIndices: t.randomBlindIndices })),
           context: decodeB64(request.context),
           nonce: decodeB64(request.nonce),
+          revocationIndices: k.types.map(revocationIndexOf),
+          openAccumulator,
         });
       } catch (err) {
         if (err instanceof IdemixError && err.code === 'MALFORMED') {
@@ -294,11 +324,13 @@ export function createProofChecker(schemes: SchemeRegistry, options: ProofChecke
         if (err instanceof IdemixError && err.code === 'INVALID_PROOF') throw new ProtocolError('INVALID_PROOFS');
         throw err;
       }
+      const issuanceNonrev = nonRevocation(ds, k, request, nowSeconds);
+      if (!issuanceNonrev) throw new ProtocolError('INVALID_PROOFS');
       const checked = check(
         request,
         input.implicitDisclosure,
         disclosure.indices,
-        verified.disclosed.map((c, i) => verifiedProof(c, k.types[i], k.keys[i])),
+        verified.disclosed.map((c, i) => verifiedProof(c, k.types[i], k.keys[i], issuanceNonrev?.[i])),
         nowSeconds,
       );
       if (checked.proofStatus === 'EXPIRED') throw new ProtocolError('ATTRIBUTES_EXPIRED');
