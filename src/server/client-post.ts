@@ -1,6 +1,7 @@
 // POST /irma/session/{ct}/proofs and /commitments (spec §5.4): parse, claim the request in the
 // store, verify outside the store, start a chained session if asked, then commit the outcome with
 // a compare-and-set while the claim stands. The claim makes the work happen once across processes.
+import { prepareRevocableIssuance } from './revocation-issuance.js';
 import { createHash } from 'node:crypto';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { IdemixError } from '../idemix/errors.js';
@@ -113,7 +114,11 @@ async function verify(
         break;
       }
       case 'issuing': {
-        const r = await ctx.checker.issuance(input);
+        // Witnesses need the revocation state (I/O), so they are made here, not in the checker;
+        // the issuance records are stored (or sent to the authority) before the signatures leave.
+        const revocable = await prepareRevocableIssuance(ctx, session.request, input.now);
+        const r = await ctx.checker.issuance({ ...input, witnesses: revocable.witnesses });
+        await revocable.record();
         outcome = { proofStatus: r.proofStatus, disclosed: r.disclosed };
         sigs = r.sigs;
         break;

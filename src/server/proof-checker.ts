@@ -346,9 +346,14 @@ export function createProofChecker(schemes: SchemeRegistry, options: ProofChecke
             issuedAt: nowSeconds,
             validUntil: t.request.validity ?? nowSeconds,
           });
+          const w = t.type.revocationSupported ? input.witnesses?.[i] : undefined;
+          if (t.type.revocationSupported && !w) throw new ProtocolError('ISSUANCE_FAILED', `no revocation witness for ${t.type.id}`);
+          const revocationE = w ? decodeB64(w.e) : 0n;
           const attributes = [
             metadata,
-            ...t.type.attributes.map((a) => (a.randomBlind ? 0n : encodeAttribute(t.request.attributes[a.shortId] ?? null))),
+            ...t.type.attributes.map((a) =>
+              a.revocation ? revocationE : a.randomBlind ? 0n : encodeAttribute(t.request.attributes[a.shortId] ?? null),
+            ),
           ];
           const sig = signCredential({
             publicKey: t.publicKey,
@@ -359,6 +364,7 @@ export function createProofChecker(schemes: SchemeRegistry, options: ProofChecke
             nonce2,
             context: 1n,
           });
+          if (w) sig.nonrev = { u: decodeB64(w.u), e: revocationE, sacc: { data: Buffer.from(w.sacc.data, 'base64'), pk: w.sacc.pk } };
           return serializeIssueSignatureMessage(sig) as unknown as JsonValue;
         });
       } catch (err) {

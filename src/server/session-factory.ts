@@ -47,6 +47,7 @@ export async function startSession(ctx: ServerContext, rr: RequestorRequest, opt
   const validated = validateRequestorRequest(rr, ctx.schemes, {
     now: Math.floor(now / 1000),
     augmentClientReturnUrl: ctx.options.augmentClientReturnUrl,
+    revocationServerConfigured: (id) => ctx.revocation?.canIssue(id) ?? false,
   });
   const tokens = newSessionTokens(opts.frontendAuth);
   const request = withServerFields(validated.request, {
