@@ -94,6 +94,14 @@ export async function run(argv: string[], env: Env, io: Partial<CliIo> = {}): Pr
       );
     });
 
+  // Revocation key tooling; the lead may merge this `scheme issuer` with the scheme commands.
+  const { addRevocationKeypairCommand } = await import('./revocation-keypair.js');
+  addRevocationKeypairCommand(
+    program.command('scheme').description('scheme tooling').command('issuer').description('issuer key tooling'),
+    full,
+    (code) => (exitCode = code),
+  );
+
   program
     .command('session')
     .description("complete a session as the holder, with the headless client and a wallet folder (or list the wallet's credentials)")
