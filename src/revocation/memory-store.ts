@@ -5,6 +5,12 @@ import { RevocationError } from './errors.js';
 import type { RevocationEvent } from './events.js';
 import type { IssuanceRecord, RevocationStore, RevocationWriteTx, StoredHead } from './store.js';
 
+/**
+ * Events kept per key counter: a verifier only hands out the latest few (16 by default, 512 at
+ * most), so older ones are dropped rather than kept forever.
+ */
+export const MEMORY_EVENTS_KEPT = 1024;
+
 interface Chain {
   sacc: SignedAccumulator;
   events: Map<number, RevocationEvent>;
@@ -70,6 +76,10 @@ export class MemoryRevocationStore implements RevocationStore {
         const chain = chains.get(counter);
         if (!chain) throw new RevocationError('REVOCATION', 'events without accumulator');
         for (const e of events) chain.events.set(e.index, e);
+        if (chain.events.size > MEMORY_EVENTS_KEPT) {
+          const sorted = [...chain.events.keys()].sort((a, b) => a - b);
+          for (const i of sorted.slice(0, sorted.length - MEMORY_EVENTS_KEPT)) chain.events.delete(i);
+        }
       }
       return result;
     });
