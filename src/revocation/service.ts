@@ -147,7 +147,13 @@ export class RevocationService {
 
   /** Creates the missing initial accumulators of every authority type. */
   async start(): Promise<void> {
-    for (const [type, s] of Object.entries(this.settings)) if (s.authority) await this.enable(type);
+    for (const [type, s] of Object.entries(this.settings)) {
+      if (s.authority) await this.enable(type);
+      else {
+        // A first copy right away (the reference's startup sync); an unreachable server is retried later.
+        await this.sync(type).catch((e) => this.#log?.warn({ credentialType: type, err: (e as Error).message }, 'initial revocation update failed'));
+      }
+    }
   }
 
   async enable(type: string): Promise<void> {

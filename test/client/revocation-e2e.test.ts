@@ -140,6 +140,24 @@ describe('revocation end to end', () => {
     expect(await issuer.result(di.token)).toMatchObject({ status: 'DONE', proofStatus: 'VALID' });
   });
 
+  it('runs a mirror that copies the authority and serves the same signed state', async () => {
+    const mirrorDb = await createTestDatabase();
+    cleanup.push(() => mirrorDb.drop());
+    const mirror = await irmaServer({
+      revocationDbType: 'postgres',
+      revocationDbStr: mirrorDb.dsn,
+      revocationSettings: { [ROOT]: { server: true, revocationServerUrl: `${authority.base}/irma` } },
+    });
+    cleanup.push(() => mirror.server.close());
+    const path = `/irma/revocation/${ROOT}/update/16/2`;
+    const theirs = Buffer.from(await (await fetch(`${authority.base}${path}`)).arrayBuffer());
+    const res = await fetch(`${mirror.base}${path}`);
+    expect(res.status).toBe(200);
+    expect(Buffer.from(await res.arrayBuffer()).equals(theirs)).toBe(true);
+    // Revocation stays the authority's.
+    expect((await mirror.revoke('bob')).status).toBe(500);
+  });
+
   it('serves the CBOR endpoints and keeps its state across a restart', async () => {
     const res = await fetch(`${authority.base}/irma/revocation/${ROOT}/update/16/2`);
     expect(res.status).toBe(200);
