@@ -208,3 +208,25 @@ describe('accumulator, witness and proof round trip (key 2)', () => {
     expect(() => verifyDisclosureProofs({ ...input, proofs: [forged] })).toThrow(IdemixError);
   });
 });
+
+describe('recorded issuance of a revocable credential', () => {
+  it("the issuer's witness verifies against the signed accumulator and the recorded issuance record decodes", async () => {
+    const { parseIssueSignatureMessage, serializeIssueSignatureMessage } = await import('../../src/idemix/proofs.js');
+    const { decodeIssuanceRecord, encodeIssuanceRecord } = await import('../../src/revocation/issuance-record.js');
+    const { openSignedMessage } = await import('../../src/revocation/signed-message.js');
+    const s = recordedSession('issue-root-revocable');
+    const sig = exchange(s, 'POST', '/commitments').responseBody.sigs[0];
+    const msg = parseIssueSignatureMessage(sig);
+    expect(msg.nonrev).toBeDefined();
+    expect(verifyWitness(msg.nonrev!, pk2).index).toBe(0);
+    expect(serializeIssueSignatureMessage(msg).nonrev).toEqual(sig.nonrev);
+    expect(() => verifyWitness({ ...msg.nonrev!, u: msg.nonrev!.u + 1n }, pk2)).toThrow(RevocationError);
+
+    const post = revocationVectors.revocationEndpoints.requests.find((r: { label: string }) => r.label === 'issuancerecord-replay');
+    const payload = openSignedMessage(b64(post.requestBodyBase64), pk2.ecdsa!);
+    const record = decodeIssuanceRecord(payload);
+    expect(record).toMatchObject({ key: 'revvec-bsn-3', credType: 'irma-demo.MijnOverheid.root', pkCounter: 2, revokedAt: 0n });
+    expect(record.issued).toBeGreaterThan(1n << 53n);
+    expect(hex(encodeIssuanceRecord(record))).toBe(hex(payload));
+  });
+});
