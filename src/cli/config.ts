@@ -2,7 +2,6 @@
 // Values are first collected per snake_case key (with the source that won), then coerced by kind,
 // then assembled; key/`_file` twins and requestor key files are read here, so ServerOptions only
 // ever holds the key material itself.
-import type { RevocationSetting } from '../revocation/settings.js';
 import { readFileSync, statSync } from 'node:fs';
 import { networkInterfaces, homedir } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -17,6 +16,7 @@ import { findConfigFile, readConfigFile } from './config-file.js';
 import { envName, OPTION_SPECS, SPEC_BY_KEY, type OptionSpec } from './option-specs.js';
 import { describeParseError } from './parse-error.js';
 import { parseKeyRing, redisOptionsFrom } from './redis-config.js';
+import type { RevocationSetting } from '../revocation/settings.js';
 
 export type ValueSource = 'flag' | 'env' | 'file';
 
