@@ -1,7 +1,6 @@
 // The headless IRMA client: the holder's side of a session, as the Yivi app runs it. It follows
 // a session pointer, negotiates the protocol, waits out pairing, chooses credentials, proves,
 // checks what the issuer sends back, stores new credentials and follows chained sessions.
-import { updateWitnesses } from './revocation.js';
 import { createHash } from 'node:crypto';
 import { encodeB64 } from '../idemix/bigint.js';
 import { IdemixError } from '../idemix/errors.js';
@@ -25,7 +24,6 @@ import { waitWhilePairing } from './pairing.js';
 import {
   commitIssuance,
   completeIssuance,
-  issuanceAttributes,
   loadHeldCredentials,
   proveDisclosure,
   type HeldCredential,
@@ -36,6 +34,7 @@ import { CredentialStorage, type StoredCredential } from './storage.js';
 import { requestTimestamp } from './timestamp.js';
 import { newClientAuthorization, Transport, type FetchFn } from './transport.js';
 import { readCredential, type WalletCredential } from './wallet.js';
+import { updateWitnesses } from './revocation.js';
 
 export const MIN_PROTOCOL_VERSION = '2.4';
 /** The reference client asks at least 2.5 for signatures: the condiscon signature format. */

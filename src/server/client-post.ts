@@ -1,7 +1,6 @@
 // POST /irma/session/{ct}/proofs and /commitments (spec §5.4): parse, claim the request in the
 // store, verify outside the store, start a chained session if asked, then commit the outcome with
 // a compare-and-set while the claim stands. The claim makes the work happen once across processes.
-import { prepareRevocableIssuance } from './revocation-issuance.js';
 import { createHash } from 'node:crypto';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { IdemixError } from '../idemix/errors.js';
@@ -31,6 +30,7 @@ import { sendMachineReply } from './replies.js';
 import { OUTBOUND_TIMEOUT_MS } from './outbound.js';
 import { DEFAULT_CALL_TIMEOUT_MS } from './proof-workers.js';
 import { load, machineContext, transact } from './session-runner.js';
+import { prepareRevocableIssuance } from './revocation-issuance.js';
 
 /** The attribute requests of a condiscon as the session stores it (JSON). */
 function attributeRequestCount(cdc: JsonValue | undefined): number {
