@@ -183,3 +183,38 @@ describe('revocation end to end', () => {
     expect((await again.revoke('bob')).status).toBe(200);
   });
 });
+
+describe('a witness more than RevocationUpdateCount events behind', () => {
+  it("fetches the missing events from the scheme's revocation server and proves non-revocation", async () => {
+    // The scheme names http://localhost:48683 (without /irma): stand in for it with a forwarder.
+    const { createServer } = await import('node:http');
+    const forwarded: string[] = [];
+    const forwarder = createServer((req, res) => {
+      forwarded.push(req.url ?? '');
+      void fetch(`${authority.base}/irma${req.url}`).then(async (r) => {
+        res.writeHead(r.status, { 'content-type': r.headers.get('content-type') ?? 'application/octet-stream' });
+        res.end(Buffer.from(await r.arrayBuffer()));
+      });
+    });
+    const listening = await new Promise<boolean>((resolve) => {
+      forwarder.once('error', () => resolve(false));
+      forwarder.listen(48683, '127.0.0.1', () => resolve(true));
+    });
+    if (!listening) throw new Error("port 48683 taken");
+    cleanup.push(() => new Promise<void>((r) => forwarder.close(() => r())));
+
+    const dave = await wallet();
+    await dave.runSession((await authority.post(issueRoot('dave', '444'))).sessionPtr);
+    // 17 revocations of others: the session's update (16 events) no longer reaches Dave's witness.
+    const others = await Promise.all(Array.from({ length: 17 }, () => wallet()));
+    for (const [i, w] of others.entries()) await w.runSession((await authority.post(issueRoot(`filler-${i}`, `5${i}`))).sessionPtr);
+    for (let i = 0; i < others.length; i++) expect((await authority.revoke(`filler-${i}`)).status).toBe(200);
+
+    const d = await authority.post(discloseBsn);
+    await dave.runSession(d.sessionPtr);
+    const r = await authority.result(d.token);
+    expect(r).toMatchObject({ status: 'DONE', proofStatus: 'VALID' });
+    expect(r.disclosed[0][0]).toMatchObject({ rawvalue: '444', notrevoked: true });
+    expect(forwarded.some((u) => /^\/revocation\/irma-demo\.MijnOverheid\.root\/events\/2\/\d+\/\d+$/.test(u))).toBe(true);
+  }, 60_000);
+});
