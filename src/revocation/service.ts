@@ -60,6 +60,7 @@ export class RevocationService {
   /** Non-authority types to keep fresh; a type used in a session joins lazily. */
   readonly #watched = new Set<string>();
   #timers: NodeJS.Timeout[] = [];
+  readonly #listeners = new Set<(type: string, update: Update) => void>();
 
   constructor(o: RevocationServiceOptions) {
     this.schemes = o.schemes;
@@ -171,15 +172,30 @@ export class RevocationService {
 
   /** Re-signs every accumulator of the type with the current time (the authority's heartbeat). */
   async resign(type: string): Promise<void> {
+    const fresh: Update[] = [];
     await this.store.write(type, async (tx) => {
       for (const counter of await this.store.counters(type)) {
         const head = await tx.head(counter);
         if (!head) continue;
         const sk = this.#privateKey(type, counter);
         const acc = openSignedAccumulator(head.sacc, this.publicKey(type, counter));
-        await tx.putAccumulator(counter, signAccumulator({ ...acc, time: this.nowSeconds() }, sk));
+        const sacc = signAccumulator({ ...acc, time: this.nowSeconds() }, sk);
+        await tx.putAccumulator(counter, sacc);
+        fresh.push({ sacc, events: [] });
       }
     });
+    // Pushed to updateevents subscribers, as the reference's authority does (time refreshes only).
+    for (const u of fresh) for (const l of this.#listeners) l(type, u);
+  }
+
+  /** Subscribes to the authority's re-signed accumulators; returns the unsubscribe function. */
+  onUpdate(listener: (type: string, update: Update) => void): () => void {
+    this.#listeners.add(listener);
+    return () => this.#listeners.delete(listener);
+  }
+
+  get subscribers(): number {
+    return this.#listeners.size;
   }
 
   /**

@@ -5,12 +5,14 @@ import { ERROR_TABLE, type ErrorType } from '../protocol/errors.js';
 import { encodeCbor } from '../revocation/cbor.js';
 import { RevocationError } from '../revocation/errors.js';
 import { EVENTS_CACHE_MAX_AGE_S } from '../revocation/service.js';
-import { encodeEventList, encodeUpdate, encodeUpdateMap } from '../revocation/update.js';
+import { encodeEventList, encodeUpdate, encodeUpdateMap, updateToJson } from '../revocation/update.js';
 import type { ServerContext } from './context.js';
 
 const CBOR_TYPE = 'application/octet-stream';
 const CREDTYPE = /^[^./]+\.[^./]+\.[^./]+$/;
 const NUMBER = /^\d{1,9}$/;
+/** Open updateevents streams per process; each holds a connection. */
+const MAX_UPDATE_SUBSCRIBERS = 1000;
 
 /** A RemoteError as CBOR, members omitted when empty, as Go's encoder with omitempty does. */
 export function cborError(status: number, error: string, description?: string, message?: string): Uint8Array {
@@ -130,9 +132,18 @@ export function registerRevocationRoutes(app: FastifyInstance, ctx: ServerContex
     scope.get(`${base}/updateevents`, async (request, reply) => {
       const type = served(request, reply, []);
       if (!type) return reply;
-      // Server-sent updates are not offered: subscribers fall back to polling (tolerance/2),
-      // which is also how the reference's mirrors learn of revocations.
-      return sendCborError(reply, 'INVALID_REQUEST', 'not supported by this server');
+      if (!ctx.options.sse) return sendCborError(reply, 'INVALID_REQUEST', 'not supported by this server');
+      if (ctx.revocation!.subscribers >= MAX_UPDATE_SUBSCRIBERS) return sendCborError(reply, 'REVOCATION', 'too many subscribers');
+      // Each message is an Update as JSON without `event:` line, as the reference sends them.
+      reply.hijack();
+      const raw = reply.raw;
+      raw.writeHead(200, { 'Content-Type': 'text/event-stream', 'Cache-Control': 'no-cache', Connection: 'keep-alive' });
+      raw.flushHeaders();
+      const unsubscribe = ctx.revocation!.onUpdate((t, u) => {
+        if (t === type) raw.write(`data: ${JSON.stringify(updateToJson(u))}\n\n`);
+      });
+      raw.on('close', unsubscribe);
+      return reply;
     });
 
     scope.post(`${base}/issuancerecord/:counter`, async (request, reply) => {
