@@ -464,6 +464,9 @@ function permissionTargetProblem(
   if ((kind === 'issuing' || kind === 'revoking') && !skipPrivateKeysCheck && !schemes.latestPrivateKey(issuerId)) {
     return 'private key not installed';
   }
+  if (kind === 'revoking' && !skipPrivateKeysCheck && schemes.latestPrivateKey(issuerId)?.ecdsa === undefined) {
+    return 'private key has no revocation key material (add it with "irma-server scheme issuer revocation-keypair")';
+  }
   if (parts.length < 4 || parts[3] === '*') return undefined;
   if (!schemes.attributeType(parts.slice(0, 4).join('.'))) return 'unknown attribute type';
   return undefined;

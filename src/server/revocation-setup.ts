@@ -17,6 +17,8 @@ export async function createRevocationService(
   schemes: SchemeRegistry,
   log: SetupLogger,
   clock?: () => number,
+  /** false for `check`: connect and migrate, but create no accumulators and start no timers. */
+  run = true,
 ): Promise<RevocationService> {
   const dsn = o.revocationDbStr ?? '';
   if (dsn !== '' && o.revocationDbType !== 'postgres') {
@@ -36,6 +38,7 @@ export async function createRevocationService(
     store = await SqlRevocationStore.open(dsn);
   }
   const service = new RevocationService({ schemes, store, settings, log, clock });
+  if (!run) return service;
   try {
     await service.start();
   } catch (e) {
@@ -44,4 +47,15 @@ export async function createRevocationService(
   }
   service.startTimers();
   return service;
+}
+
+/** For `irma-server check`: the startup rules and, with a database, a real connection (and migration). */
+export async function checkRevocation(o: ServerOptions, schemes: SchemeRegistry): Promise<string> {
+  const service = await createRevocationService(o, schemes, { warn: () => undefined }, undefined, false);
+  try {
+    const roles = Object.entries(service.settings).map(([type, s]) => `${type} ${s.authority ? 'authority' : s.server ? 'server' : 'client'}`);
+    return `revocation: ${service.store.durable ? 'PostgreSQL reachable' : 'in memory'}${roles.length > 0 ? `; ${roles.join(', ')}` : ''}`;
+  } finally {
+    await service.close();
+  }
 }

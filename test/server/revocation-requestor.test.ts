@@ -102,3 +102,17 @@ describe('revocation_settings startup rules', () => {
     await expect(startServer(options({ revocationDbType: 'oracle' }), { schemes, logger: pino({ level: 'silent' }) })).rejects.toThrow(OptionsError);
   });
 });
+
+describe('irma-server check with revocation', () => {
+  it('reports the database and roles, and fails on a bad setting', async () => {
+    const { checkRevocation } = await import('../../src/server/revocation-setup.js');
+    expect(await checkRevocation(options(), schemes)).toBe(`revocation: PostgreSQL reachable; ${ROOT} authority`);
+    await expect(checkRevocation(options({ revocationDbStr: '' }), schemes)).rejects.toThrow(/requires SQL database/);
+  });
+
+  it('refuses revoke permissions for an issuer whose key has no revocation material', async () => {
+    const { validateOptionsAgainstSchemes } = await import('../../src/server/options.js');
+    expect(() => validateOptionsAgainstSchemes(options({ revokePerms: ['irma-demo.stemmen.stempas'] }), schemes)).toThrow(/no revocation key material/);
+    expect(() => validateOptionsAgainstSchemes(options({ revokePerms: [ROOT] }), schemes)).not.toThrow();
+  });
+});
