@@ -218,3 +218,17 @@ describe('a witness more than RevocationUpdateCount events behind', () => {
     expect(forwarded.some((u) => /^\/revocation\/irma-demo\.MijnOverheid\.root\/events\/2\/\d+\/\d+$/.test(u))).toBe(true);
   }, 60_000);
 });
+
+describe('a verifier that cannot reach any revocation server', () => {
+  it('cancels the session with REVOCATION when the app connects', async () => {
+    const lonely = await irmaServer({ revocationSettings: { [ROOT]: { revocationServerUrl: 'http://127.0.0.1:9' } } });
+    cleanup.push(() => lonely.server.close());
+    const pkg = await lonely.post(discloseBsn);
+    const res = await fetch(pkg.sessionPtr.u, {
+      headers: { 'X-IRMA-MinProtocolVersion': '2.4', 'X-IRMA-MaxProtocolVersion': '2.8', Authorization: 'x'.repeat(20) },
+    });
+    expect(res.status).toBe(500);
+    expect(((await res.json()) as { error: string }).error).toBe('REVOCATION');
+    expect((await lonely.result(pkg.token)).status).toBe('CANCELLED');
+  });
+});
