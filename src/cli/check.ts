@@ -35,6 +35,8 @@ export async function checkCommand(
     );
     validateOptionsAgainstSchemes(options, schemes);
     out('permissions: OK');
+    const { checkRevocation } = await import('../server/revocation-setup.js');
+    out(await checkRevocation(options, schemes));
   } catch (e) {
     out(`schemes: FAILED: ${describeStartupError(e)}`);
     ok = false;

@@ -20,6 +20,7 @@ import { parseKeyRing, redisOptionsFrom } from './redis-config.js';
 import { sdjwtvcOptionsFrom } from './sdjwtvc-config.js';
 import { readSecretFiles } from './secret-files.js';
 import { checkFileKeys, checkSecretNotEmpty, closest, unknownEnvWarnings, unsupportedError } from './strict-config.js';
+import type { RevocationSetting } from '../revocation/settings.js';
 
 export type ValueSource = 'flag' | 'env' | 'file';
 
@@ -153,6 +154,10 @@ export function loadConfig(input: ConfigInput): LoadedConfig {
   if (requestors) o.requestors = parseRequestors(requestors, cwd, warnings);
   const staticSessions = get<Record<string, unknown>>('static_sessions');
   if (staticSessions) o.staticSessions = staticSessions;
+  set('revocationDbType', 'revocation_db_type');
+  set('revocationDbStr', 'revocation_db_str');
+  const revocationSettings = get<Record<string, unknown>>('revocation_settings');
+  if (revocationSettings) o.revocationSettings = parseRevocationSettings(revocationSettings);
 
   if (o.storeType === 'redis') o.redis = redisOptionsFrom(get, cwd);
   const sdjwtvc = sdjwtvcOptionsFrom(get, cwd, warnings);
@@ -424,4 +429,32 @@ function developmentUrl(): string {
     }
   }
   return '';
+}
+
+/** revocation_settings in the reference's snake_case, to the server's RevocationSetting. */
+function parseRevocationSettings(raw: Record<string, unknown>): Record<string, Partial<RevocationSetting>> {
+  const out: Record<string, Partial<RevocationSetting>> = {};
+  for (const [type, v] of Object.entries(raw)) {
+    if (typeof v !== 'object' || v === null || Array.isArray(v)) throw new OptionsError(`revocation_settings.${type} must be an object`);
+    const s: Partial<RevocationSetting> = {};
+    for (const [k, val] of Object.entries(v)) {
+      const key = k.toLowerCase();
+      const bool = (): boolean => {
+        if (typeof val !== 'boolean') throw new OptionsError(`revocation_settings.${type}.${k} must be true or false`);
+        return val;
+      };
+      if (key === 'server') s.server = bool();
+      else if (key === 'authority') s.authority = bool();
+      else if (key === 'sse') s.sse = bool();
+      else if (key === 'revocation_server_url' || key === 'server_url') {
+        if (typeof val !== 'string') throw new OptionsError(`revocation_settings.${type}.${k} must be a string`);
+        s.revocationServerUrl = val;
+      } else if (key === 'tolerance' || key === 'max_nonrev_duration') {
+        if (typeof val !== 'number' || !Number.isInteger(val) || val < 0) throw new OptionsError(`revocation_settings.${type}.${k} must be a whole number of seconds`);
+        s.tolerance = val;
+      } else throw new OptionsError(`revocation_settings.${type}: unknown setting ${k}`);
+    }
+    out[type] = s;
+  }
+  return out;
 }

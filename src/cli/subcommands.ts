@@ -1,5 +1,6 @@
 // Commander wiring of `irma-server session` (the requestor, as the reference's `irma session`)
 // and `irma-server scheme ...` (the reference's `irma scheme` tooling).
+import { addRevocationKeypairCommand } from './revocation-keypair.js';
 import { Command, InvalidArgumentError, Option } from 'commander';
 import { addIssuerKeygen, type CliIo, type Env } from './run.js';
 
@@ -126,5 +127,7 @@ export function addSchemeCommands(program: Command, env: Env, io: CliIo, setExit
       setExit(await (await load()).schemeUpdateCommand({ path }, env, io));
     });
 
-  addIssuerKeygen(scheme.command('issuer').description('issuer keys').command('keygen'), io, setExit);
+  const issuer = scheme.command('issuer').description('issuer keys');
+  addIssuerKeygen(issuer.command('keygen'), io, setExit);
+  addRevocationKeypairCommand(issuer, io, setExit);
 }

@@ -24,7 +24,6 @@ import { waitWhilePairing } from './pairing.js';
 import {
   commitIssuance,
   completeIssuance,
-  issuanceAttributes,
   loadHeldCredentials,
   proveDisclosure,
   type HeldCredential,
@@ -37,6 +36,7 @@ import { CredentialStorage, type StoredCredential } from './storage.js';
 import { requestTimestamp } from './timestamp.js';
 import { newClientAuthorization, Transport, type FetchFn } from './transport.js';
 import { readCredential, type WalletCredential } from './wallet.js';
+import { updateWitnesses } from './revocation.js';
 
 export const MIN_PROTOCOL_VERSION = '2.4';
 /** The reference client asks at least 2.5 for signatures: the condiscon signature format. */
@@ -240,8 +240,8 @@ export class IrmaClient {
     return (request.credentials ?? []).map((cr) => {
       const type = this.schemes.credentialType(cr.credential);
       if (!type) throw new ClientError('unknownIdentifier', `unknown credential type ${cr.credential}`);
-      if (cr.revocationSupported || type.revocationSupported) {
-        throw new ClientError('invalidRequest', `issuance of revocable credential type ${cr.credential} is not supported`);
+      if (cr.revocationSupported !== type.revocationSupported) {
+        throw new ClientError('invalidRequest', `revocation support of ${cr.credential} differs from the scheme`);
       }
       const publicKey: PublicKey | undefined = this.schemes.publicKey(type.issuerId, cr.keyCounter);
       if (!publicKey) throw new ClientError('unknownIdentifier', `unknown public key ${type.issuerId}-${cr.keyCounter}`);
@@ -273,7 +273,11 @@ export class IrmaClient {
     this.checkIdentifiers(request);
     const targets = type === 'issuing' ? this.issuanceTargets(request) : [];
     const storage = await this.storage();
-    const wallet = storage.list().map((c) => readCredential(c, this.schemes));
+    const revocation = new Set(Object.keys(request.revocation ?? {}));
+    if (request.revocation) await updateWitnesses(storage, this.schemes, request.revocation, this.opts.fetch);
+    // Revoked credentials are never offered; without a witness none can prove non-revocation.
+    const usable = storage.list().filter((c) => !c.witness?.revoked && (!revocation.has(c.credentialType) || c.witness));
+    const wallet = usable.map((c) => readCredential(c, this.schemes));
     const candidates = disclosureCandidates(request.disclose, wallet, { now: this.now(), skipExpiryCheck: request.skipExpiryCheck });
     const choice = handlers.choose ? await handlers.choose({ type, request, candidates }) : chooseDefault(candidates);
     if (!Array.isArray(choice) || choice.length !== request.disclose.length) {
@@ -292,7 +296,7 @@ export class IrmaClient {
 
     let response: ProofResponse;
     try {
-      response = await this.respond(type, request, plan, held, storage.secretKey, targets);
+      response = await this.respond(type, request, plan, held, storage.secretKey, targets, revocation);
     } catch (err) {
       cryptoError(err);
     }
@@ -334,24 +338,25 @@ export class IrmaClient {
     held: Map<string, HeldCredential>,
     secretKey: bigint,
     targets: IssuanceTarget[],
+    revocation: ReadonlySet<string>,
   ): Promise<ProofResponse> {
     const { context, nonce } = request;
     if (type === 'issuing') {
-      const issuance = commitIssuance({ plan, held, secretKey, context, nonce, targets });
+      const issuance = commitIssuance({ plan, held, secretKey, context, nonce, targets, revocation });
       const holderKeys = this.opts.sdJwtVc ? holderKeyPairs(request.credentials ?? []) : [];
       if (holderKeys.length === 0) return { path: 'commitments', body: issuance.message, issuance };
       const body = { ...issuance.message, keybinding_pub_keys: holderKeys.map((k) => k.pub) };
       return { path: 'commitments', body, issuance, holderKeys };
     }
     if (type === 'disclosing') {
-      const { proofs } = await proveDisclosure({ plan, held, context, nonce });
+      const { proofs } = await proveDisclosure({ plan, held, context, nonce, revocation });
       return { path: 'proofs', body: { proofs, indices: plan.indices } };
     }
     const message = request.message as string;
     const url = this.timestampUrl([...held.values()].map((h) => h.type.schemeId));
     const fetchFn = this.opts.fetch;
     const timestamp = url ? (T: Buffer) => requestTimestamp(url, T, fetchFn) : undefined;
-    const signed = await proveDisclosure({ plan, held, context, nonce, signature: { message, timestamp } });
+    const signed = await proveDisclosure({ plan, held, context, nonce, revocation, signature: { message, timestamp } });
     return {
       path: 'proofs',
       body: {
@@ -379,7 +384,7 @@ export class IrmaClient {
     const issuedAt = this.now();
     let creds: StoredCredential[];
     try {
-      const signed = completeIssuance(state, sigs, targets.map((t) => issuanceAttributes(t, issuedAt)));
+      const signed = completeIssuance(state, sigs, targets, issuedAt);
       const storedAt = Date.now();
       creds = signed.map((s, i) => {
         const attributes = s.attributes.map(encodeB64);
@@ -390,6 +395,7 @@ export class IrmaClient {
           signature: { A: encodeB64(s.signature.A), e: encodeB64(s.signature.e), v: encodeB64(s.signature.v) },
           attributes,
           storedAt,
+          ...(s.witness ? { witness: s.witness } : {}),
         };
       });
     } catch (err) {

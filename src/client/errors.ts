@@ -12,6 +12,7 @@ export type ClientErrorType =
   | 'unknownIdentifier' // the request names a scheme, type, attribute or key we do not know
   | 'crypto' // a proof or signature from the server does not verify, or proving failed
   | 'timestamp' // the timestamp server failed or answered badly
+  | 'revocation' // a witness could not be brought up to date
   | 'storage'; // the wallet folder cannot be read or written
 
 /** The RemoteError JSON of the protocol: `{"status":400,"error":"SESSION_UNKNOWN",...}`. */

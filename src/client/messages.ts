@@ -65,6 +65,10 @@ const baseRequestFields = {
   disclose: condisconSchema.optional(),
   skipExpiryCheck: z.array(z.string()).optional(),
   clientReturnUrl: z.string().optional(),
+  // Types to prove non-revocation for, with the server's updates per key counter (JSON as sent).
+  revocation: z
+    .union([z.array(z.string()), z.record(z.string(), z.object({ updates: z.record(z.string(), z.unknown()).optional() }).passthrough().nullable())])
+    .optional(),
 };
 
 const credentialRequestSchema = z.object({
@@ -111,6 +115,8 @@ export interface SessionRequest {
   clientReturnUrl?: string;
   message?: string;
   credentials?: CredentialRequest[];
+  /** Credential type -> the server's updates by key counter (JSON); only types with updates ask for proofs. */
+  revocation?: Record<string, Record<string, unknown>>;
 }
 
 const optionsSchema = z.object({
@@ -183,6 +189,13 @@ export function parseSessionRequest(input: unknown, expected: SessionType): Sess
     clientReturnUrl: d.clientReturnUrl,
   };
   if ('message' in d) out.message = d.message;
+  if (d.revocation && !Array.isArray(d.revocation)) {
+    const rev: Record<string, Record<string, unknown>> = {};
+    for (const [type, params] of Object.entries(d.revocation)) {
+      if (params?.updates && Object.keys(params.updates).length > 0) rev[type] = params.updates;
+    }
+    if (Object.keys(rev).length > 0) out.revocation = rev;
+  }
   if ('credentials' in d) {
     out.credentials = d.credentials.map((c) => ({
       credential: c.credential,

@@ -11,6 +11,7 @@ import {
   finishIssuance,
   PreparedDisclosure,
   type Credential,
+  type DisclosureChoice,
   type IssuanceState,
 } from '../idemix/prover.js';
 import { parseIssueSignatureMessage, serializeProof, serializeProofD, type CLSignature, type ProofDJson, type ProofUJson } from '../idemix/proofs.js';
@@ -20,7 +21,8 @@ import type { CredentialType, SchemeRegistry } from '../scheme/types.js';
 import type { DisclosurePlan } from './disclosure-plan.js';
 import { ClientError } from './errors.js';
 import type { CredentialRequest } from './messages.js';
-import type { CredentialStorage } from './storage.js';
+import type { CredentialStorage, StoredWitness } from './storage.js';
+import { acceptIssuedWitness, nonRevWitness } from './revocation.js';
 import type { Timestamp } from './timestamp.js';
 
 /** A wallet credential ready for proving. */
@@ -28,6 +30,7 @@ export interface HeldCredential {
   type: CredentialType;
   publicKey: PublicKey;
   credential: Credential;
+  witness?: StoredWitness;
 }
 
 /** One credential to be issued, resolved against the schemes. */
@@ -56,7 +59,7 @@ export function loadHeldCredentials(plan: DisclosurePlan, storage: CredentialSto
         keyshareP: null,
       };
       const attributes = [storage.secretKey, ...stored.attributes.map((a) => decodeB64(a))];
-      out.set(credentialId, { type, publicKey, credential: { signature, attributes, keyCounter: stored.keyCounter } });
+      out.set(credentialId, { type, publicKey, credential: { signature, attributes, keyCounter: stored.keyCounter }, witness: stored.witness });
     } catch (err) {
       throw new ClientError('storage', `stored credential ${credentialId} is corrupt`, { cause: err });
     }
@@ -64,10 +67,16 @@ export function loadHeldCredentials(plan: DisclosurePlan, storage: CredentialSto
   return out;
 }
 
-function disclosureChoices(plan: DisclosurePlan, held: Map<string, HeldCredential>) {
+/** `revocation`: the types the request wants non-revocation proofs for. */
+function disclosureChoices(plan: DisclosurePlan, held: Map<string, HeldCredential>, revocation?: ReadonlySet<string>): DisclosureChoice[] {
   return plan.proofs.map((p) => {
     const h = held.get(p.credentialId) as HeldCredential;
-    return { credential: h.credential, publicKey: h.publicKey, disclosed: p.disclosed };
+    const choice: DisclosureChoice = { credential: h.credential, publicKey: h.publicKey, disclosed: p.disclosed };
+    const revIndex = h.type.attributes.find((a) => a.revocation);
+    if (revocation?.has(h.type.id) && h.witness && revIndex) {
+      choice.nonrev = { index: revIndex.index + 2, witness: nonRevWitness(h.witness, h.publicKey) };
+    }
+    return choice;
   });
 }
 
@@ -76,6 +85,8 @@ export interface DisclosureProving {
   held: Map<string, HeldCredential>;
   context: bigint;
   nonce: bigint;
+  /** Types to prove non-revocation for. */
+  revocation?: ReadonlySet<string>;
   /** For an attribute-based signature: the message, and where to get a timestamp (optional). */
   signature?: { message: string; timestamp?: (T: Buffer) => Promise<Timestamp> };
 }
@@ -87,7 +98,7 @@ export interface DisclosureProofs {
 
 /** Disclosure proofs; for a signature bound to N_sig over the message and the timestamp. */
 export async function proveDisclosure(p: DisclosureProving): Promise<DisclosureProofs> {
-  const prepared = new PreparedDisclosure(disclosureChoices(p.plan, p.held));
+  const prepared = new PreparedDisclosure(disclosureChoices(p.plan, p.held, p.revocation));
   if (!p.signature) return { proofs: prepared.prove(p.context, p.nonce).map(serializeProofD), timestamp: null };
   const { message } = p.signature;
   let timestamp: Timestamp | null = null;
@@ -123,11 +134,12 @@ export function commitIssuance(p: {
   context: bigint;
   nonce: bigint;
   targets: readonly IssuanceTarget[];
+  revocation?: ReadonlySet<string>;
 }): IssuanceCommitment {
   const c = createIssuanceCommitments({
     secretKey: p.secretKey,
     credentials: p.targets.map((t) => ({ publicKey: t.publicKey, randomBlindIndices: randomBlindIndices(t.type) })),
-    disclosures: disclosureChoices(p.plan, p.held),
+    disclosures: disclosureChoices(p.plan, p.held, p.revocation),
     context: p.context,
     nonce: p.nonce,
   });
@@ -144,14 +156,17 @@ export function commitIssuance(p: {
  * issuance date, the request's validity and key counter), then each attribute type in order,
  * random-blind slots left 0 for the jointly generated value.
  */
-export function issuanceAttributes(t: IssuanceTarget, issuedAt: number): bigint[] {
+export function issuanceAttributes(t: IssuanceTarget, issuedAt: number, revocationE = 0n): bigint[] {
   const metadata = createMetadata({
     credentialTypeId: t.type.id,
     keyCounter: t.publicKey.counter,
     issuedAt,
     validUntil: t.request.validity,
   });
-  return [metadata, ...t.type.attributes.map((a) => (a.randomBlind ? 0n : encodeAttribute(t.request.attributes[a.shortId] ?? null)))];
+  return [
+    metadata,
+    ...t.type.attributes.map((a) => (a.revocation ? revocationE : a.randomBlind ? 0n : encodeAttribute(t.request.attributes[a.shortId] ?? null))),
+  ];
 }
 
 /**
@@ -161,14 +176,26 @@ export function issuanceAttributes(t: IssuanceTarget, issuedAt: number): bigint[
 export function completeIssuance(
   state: IssuanceState,
   sigs: readonly unknown[],
-  attributeLists: readonly bigint[][],
-): { signature: CLSignature; attributes: bigint[] }[] {
+  targets: readonly IssuanceTarget[],
+  issuedAt: number,
+): { signature: CLSignature; attributes: bigint[]; witness?: StoredWitness }[] {
   return sigs.map((json, i) => {
     const msg = parseIssueSignatureMessage(json);
     // A keyshare P would take part in the CL check; without a keyshare server it must be absent,
     // or an issuer could make any signature "verify" by choosing P.
     if (msg.signature.keyshareP !== null) throw new IdemixError('ISSUANCE_FAILED', 'unexpected KeyshareP in the signature');
-    const cred = finishIssuance(state, i, msg, attributeLists[i]);
-    return { signature: cred.signature, attributes: cred.attributes.slice(1) };
+    const t = targets[i];
+    // A witness exactly when the request announced a revocable credential (as irmaclient).
+    if (!!msg.nonrev !== t.type.revocationSupported) throw new IdemixError('ISSUANCE_FAILED', 'non-revocation witness does not match the request');
+    let witness: StoredWitness | undefined;
+    if (msg.nonrev) {
+      try {
+        witness = acceptIssuedWitness(msg.nonrev, t.publicKey);
+      } catch (e) {
+        throw new IdemixError('ISSUANCE_FAILED', `non-revocation witness: ${(e as Error).message}`);
+      }
+    }
+    const cred = finishIssuance(state, i, msg, issuanceAttributes(t, issuedAt, msg.nonrev?.e ?? 0n));
+    return { signature: cred.signature, attributes: cred.attributes.slice(1), ...(witness ? { witness } : {}) };
   });
 }

@@ -25,6 +25,15 @@ export interface StoredCredential {
   attributes: string[];
   /** Unix milliseconds when it was stored; the newest is preferred when choosing. */
   storedAt: number;
+  /** Non-revocation witness of a revocable credential; `revoked` once an update showed it revoked. */
+  witness?: StoredWitness;
+}
+
+export interface StoredWitness {
+  u: string;
+  e: string;
+  sacc: { data: string; pk: number };
+  revoked?: boolean;
 }
 
 export function storageError(what: string, err: unknown): ClientError {

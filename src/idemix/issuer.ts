@@ -7,7 +7,7 @@ import { hashCommit } from './hash.js';
 import type { PrivateKey, PublicKey } from './keys.js';
 import { invert, modPow, modPowCrt, powProduct, probablePrime } from './modexp.js';
 import { hasSmallFactor } from './primality.js';
-import { verifyProofList } from './proof-list.js';
+import { verifyProofList, type AccumulatorOpener } from './proof-list.js';
 import type { IndexedValues, IssueSignatureMessage, Proof, ProofD, ProofU } from './proofs.js';
 import { isGroupElement, representTerms } from './signature.js';
 import { proofMetadata, type DisclosedCredential } from './verifier.js';
@@ -28,6 +28,9 @@ export interface CommitmentVerification {
   nonce: bigint;
   /** Keyshare group per proof ('.' for every proof by default). */
   groups?: readonly string[];
+  /** Revocation attribute index per disclosure proof, and the opener for non-revocation proofs. */
+  revocationIndices?: readonly (number | undefined)[];
+  openAccumulator?: AccumulatorOpener;
 }
 
 export interface VerifiedCommitments {
@@ -66,10 +69,11 @@ export function verifyIssuanceCommitments(v: CommitmentVerification): VerifiedCo
   });
   const keys = [...v.disclosureKeys, ...v.credentials.map((c) => c.publicKey)];
   verifyProofList(
-    v.proofs.map((proof, i) => ({ proof, publicKey: keys[i], group: v.groups?.[i] })),
+    v.proofs.map((proof, i) => ({ proof, publicKey: keys[i], group: v.groups?.[i], revocationIndex: v.revocationIndices?.[i] })),
     v.context,
     v.nonce,
     false,
+    v.openAccumulator,
   );
   return {
     disclosed: (ds as ProofD[]).map((p) => ({ metadata: proofMetadata(p), disclosed: new Map(p.aDisclosed) })),

@@ -9,6 +9,7 @@ import type { PublicKey } from './keys.js';
 import { powProduct, sharesSquarings } from './modexp.js';
 import type { Proof, ProofD, ProofU } from './proofs.js';
 import { isGroupElement } from './signature.js';
+import { NONREV_ALPHA_RESPONSE_BOUND, nonRevContributions, type SignedAccumulatorRef } from './nonrevocation.js';
 
 /** Group id shared by every proof of a scheme without keyshare server. */
 export const DEFAULT_SECRET_GROUP = '.';
@@ -18,7 +19,15 @@ export interface ProofListEntry {
   publicKey: PublicKey;
   /** Proofs in one group must share the secret key: '.' for schemes without keyshare server. */
   group?: string;
+  /** gabi index of the credential type's revocation attribute, when it has one. */
+  revocationIndex?: number;
 }
+
+/**
+ * Opens a non-revocation proof's signed accumulator (signature by the ECDSA key of `publicKey`,
+ * whose counter it must name) and returns ν; throws when it does not verify.
+ */
+export type AccumulatorOpener = (sacc: SignedAccumulatorRef, publicKey: PublicKey) => bigint;
 
 function invalid(msg: string): never {
   throw new IdemixError('INVALID_PROOF', msg);
@@ -104,6 +113,37 @@ export function proofUContributions(p: ProofU, pk: PublicKey): bigint[] {
   return [p.U, powProduct(pk.n, terms)];
 }
 
+/**
+ * gabi's rule when the caller does not know the revocation attribute: the first hidden
+ * attribute (ascending) whose response fits the α bound. The credential type's own index is
+ * better (a wrong pick only fails an honest proof, with probability ~2^-12 per attribute).
+ */
+function guessRevocationIndex(p: ProofD): number | undefined {
+  for (const [i, r] of [...p.aResponses].sort((a, b) => a[0] - b[0])) {
+    if (i >= 2 && r <= NONREV_ALPHA_RESPONSE_BOUND) return i;
+  }
+  return undefined;
+}
+
+function nonRevProofContributions(p: ProofD, entry: ProofListEntry, open: AccumulatorOpener | undefined): bigint[] {
+  const nonrev = p.nonrev;
+  if (nonrev === undefined) return [];
+  if (open === undefined) invalid('non-revocation proof cannot be checked here');
+  const pk = entry.publicKey;
+  if (pk.G === undefined || pk.H === undefined) invalid('non-revocation proof for a key without revocation support');
+  if (nonrev.sacc.pk !== pk.counter) invalid('non-revocation proof: signed accumulator of the wrong public key');
+  const idx = entry.revocationIndex ?? guessRevocationIndex(p);
+  const alpha = idx === undefined ? undefined : p.aResponses.get(idx);
+  if (alpha === undefined) invalid('non-revocation proof: revocation attribute is not hidden');
+  let nu: bigint;
+  try {
+    nu = open(nonrev.sacc, pk);
+  } catch (e) {
+    invalid(`non-revocation proof: ${(e as Error).message}`);
+  }
+  return nonRevContributions(pk, nonrev, p.c, alpha, nu);
+}
+
 function secretResponse(p: Proof): bigint {
   return p.kind === 'ProofD' ? (p.aResponses.get(0) as bigint) : p.sResponse;
 }
@@ -112,13 +152,23 @@ function secretResponse(p: Proof): bigint {
  * Verifies a whole proof list under (context, nonce, sig). Throws INVALID_PROOF on any failure;
  * returns the challenge all proofs share.
  */
-export function verifyProofList(entries: readonly ProofListEntry[], context: bigint, nonce: bigint, sig: boolean): bigint {
+export function verifyProofList(
+  entries: readonly ProofListEntry[],
+  context: bigint,
+  nonce: bigint,
+  sig: boolean,
+  openAccumulator?: AccumulatorOpener,
+): bigint {
   if (entries.length === 0) invalid('empty proof list');
   const contributions: bigint[] = [];
-  for (const { proof, publicKey } of entries) {
-    contributions.push(
-      ...(proof.kind === 'ProofD' ? proofDContributions(proof, publicKey) : proofUContributions(proof, publicKey)),
-    );
+  for (const entry of entries) {
+    const { proof, publicKey } = entry;
+    if (proof.kind === 'ProofU') {
+      contributions.push(...proofUContributions(proof, publicKey));
+      continue;
+    }
+    contributions.push(...proofDContributions(proof, publicKey));
+    if (proof.nonrev) contributions.push(...nonRevProofContributions(proof, entry, openAccumulator));
   }
   const c = createChallenge(context, contributions, nonce, sig);
   entries.forEach(({ proof }, i) => {

@@ -4,6 +4,14 @@
 import { decodeB64, encodeB64 } from './bigint.js';
 import { IdemixError } from './errors.js';
 import { fields, present } from './json-object.js';
+import {
+  parseNonRevProof,
+  parseSignedAccumulatorRef,
+  serializeNonRevProof,
+  type NonRevProof,
+  type NonRevProofJson,
+  type SignedAccumulatorRef,
+} from './nonrevocation.js';
 
 /** Attribute index (gabi numbering: 0 secret, 1 metadata, j+2 attribute type j) → value. */
 export type IndexedValues = Map<number, bigint>;
@@ -16,6 +24,8 @@ export interface ProofD {
   vResponse: bigint;
   aResponses: IndexedValues;
   aDisclosed: IndexedValues;
+  /** Non-revocation proof bound to this proof's challenge and revocation attribute. */
+  nonrev?: NonRevProof;
 }
 
 export interface ProofU {
@@ -42,11 +52,22 @@ export interface CLSignature {
   keyshareP: bigint | null;
 }
 
+/** The issuer's non-revocation witness for a fresh credential: u^e = ν of sacc. */
+export interface IssuedWitness {
+  u: bigint;
+  e: bigint;
+  sacc: SignedAccumulatorRef;
+}
+
 export interface IssueSignatureMessage {
   proof: ProofS;
   signature: CLSignature;
   mIssuer: IndexedValues;
+  nonrev?: IssuedWitness;
 }
+
+/** Go's zero time.Time, which the issuer leaves in the witness's Updated. */
+const GO_ZERO_TIME = '0001-01-01T00:00:00Z';
 
 /** Attribute indices beyond this cannot belong to any key we load (keys have tens of bases). */
 const MAX_INDEX = 0xffff;
@@ -84,14 +105,11 @@ function emptyish(v: unknown): boolean {
 
 export function parseProofD(json: unknown): ProofD {
   const f = fields(json, 'ProofD');
-  // Non-revocation and range proofs change the challenge; verifying without them would be unsound.
-  if (!emptyish(f.get('nonrev_proof'))) {
-    throw new IdemixError('MALFORMED', 'ProofD with nonrev_proof is not supported');
-  }
+  // Range proofs change the challenge; verifying without them would be unsound.
   if (!emptyish(f.get('rangeproofs'))) {
     throw new IdemixError('MALFORMED', 'ProofD with rangeproofs is not supported');
   }
-  return {
+  const proof: ProofD = {
     kind: 'ProofD',
     c: int(f, 'c', 'ProofD'),
     A: int(f, 'A', 'ProofD'),
@@ -100,6 +118,8 @@ export function parseProofD(json: unknown): ProofD {
     aResponses: indexed(f, 'a_responses', 'ProofD', true),
     aDisclosed: indexed(f, 'a_disclosed', 'ProofD', true),
   };
+  if (present(f, 'nonrev_proof')) proof.nonrev = parseNonRevProof(f.get('nonrev_proof'));
+  return proof;
 }
 
 export function parseProofU(json: unknown): ProofU {
@@ -149,14 +169,16 @@ export function parseCLSignature(json: unknown): CLSignature {
 
 export function parseIssueSignatureMessage(json: unknown): IssueSignatureMessage {
   const f = fields(json, 'IssueSignatureMessage');
-  if (present(f, 'nonrev')) {
-    throw new IdemixError('MALFORMED', 'IssueSignatureMessage with nonrev is not supported');
-  }
-  return {
+  const out: IssueSignatureMessage = {
     proof: parseProofS(f.get('proof')),
     signature: parseCLSignature(f.get('signature')),
     mIssuer: indexed(f, 'm_issuer', 'IssueSignatureMessage', false),
   };
+  if (present(f, 'nonrev')) {
+    const w = fields(f.get('nonrev'), 'nonrev');
+    out.nonrev = { u: int(w, 'u', 'nonrev'), e: int(w, 'e', 'nonrev'), sacc: parseSignedAccumulatorRef(w.get('sacc'), 'nonrev.sacc') };
+  }
+  return out;
 }
 
 function indexedJson(m: IndexedValues): Record<string, string> {
@@ -172,6 +194,7 @@ export interface ProofDJson {
   v_response: string;
   a_responses: Record<string, string>;
   a_disclosed: Record<string, string>;
+  nonrev_proof?: NonRevProofJson;
 }
 
 export interface ProofUJson {
@@ -183,7 +206,7 @@ export interface ProofUJson {
 }
 
 export function serializeProofD(p: ProofD): ProofDJson {
-  return {
+  const out: ProofDJson = {
     c: encodeB64(p.c),
     A: encodeB64(p.A),
     e_response: encodeB64(p.eResponse),
@@ -191,6 +214,8 @@ export function serializeProofD(p: ProofD): ProofDJson {
     a_responses: indexedJson(p.aResponses),
     a_disclosed: indexedJson(p.aDisclosed),
   };
+  if (p.nonrev) out.nonrev_proof = serializeNonRevProof(p.nonrev);
+  return out;
 }
 
 export function serializeProofU(p: ProofU): ProofUJson {
@@ -225,6 +250,7 @@ export interface IssueSignatureMessageJson {
   proof: { c: string; e_response: string };
   signature: { A: string; e: string; v: string; KeyshareP: string | null };
   m_issuer?: Record<string, string>;
+  nonrev?: { u: string; e: string; sacc: { data: string; pk: number }; Updated: string };
 }
 
 export function serializeIssueSignatureMessage(m: IssueSignatureMessage): IssueSignatureMessageJson {
@@ -232,6 +258,14 @@ export function serializeIssueSignatureMessage(m: IssueSignatureMessage): IssueS
     proof: serializeProofS(m.proof),
     signature: serializeCLSignature(m.signature),
   };
+  if (m.nonrev) {
+    out.nonrev = {
+      u: encodeB64(m.nonrev.u),
+      e: encodeB64(m.nonrev.e),
+      sacc: { data: Buffer.from(m.nonrev.sacc.data).toString('base64'), pk: m.nonrev.sacc.pk },
+      Updated: GO_ZERO_TIME,
+    };
+  }
   if (m.mIssuer.size > 0) out.m_issuer = indexedJson(m.mIssuer);
   return out;
 }

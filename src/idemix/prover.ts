@@ -8,6 +8,7 @@ import { IdemixError } from './errors.js';
 import { hashCommit } from './hash.js';
 import type { PublicKey } from './keys.js';
 import { modPow, powProduct } from './modexp.js';
+import { nonRevCommit, type NonRevWitness } from './nonrevocation.js';
 import { NONCE_BITS, SECRET_KEY_BITS, SHARED_RANDOMIZER_BITS } from './params.js';
 import type { CLSignature, IndexedValues, IssueSignatureMessage, Proof, ProofD, ProofS, ProofU } from './proofs.js';
 import { eInRange, isGroupElement, randomizeSignature, verifyCLSignature } from './signature.js';
@@ -32,6 +33,8 @@ export interface DisclosureChoice {
   disclosed: readonly number[];
   /** Distributed schemes: the keyshare server's R_0^w for this key, joined into Z̃ (spec §9). */
   keyshare?: { Pcommit: bigint };
+  /** Prove non-revocation: the witness, and the gabi index of the revocation attribute it belongs to. */
+  nonrev?: { witness: NonRevWitness; index: number };
 }
 
 /**
@@ -68,6 +71,14 @@ function proofDBuilder(choice: DisclosureChoice, sTilde: bigint): Builder & { ra
   const eTilde = randomBits(params.LeCommit);
   const vTilde = randomBits(params.LvCommit);
   const mTilde = new Map(hidden.map((i) => [i, i === 0 ? sTilde : randomBits(params.LmCommit)]));
+  let nonrev: ReturnType<typeof nonRevCommit> | undefined;
+  if (choice.nonrev) {
+    const { witness, index } = choice.nonrev;
+    if (!mTilde.has(index) || index < 2) throw new IdemixError('MALFORMED', 'the revocation attribute must be hidden to prove non-revocation');
+    if (attrs[index] !== witness.e) throw new IdemixError('MALFORMED', "the witness does not belong to this credential's revocation attribute");
+    nonrev = nonRevCommit(pk, witness);
+    mTilde.set(index, nonrev.alphaTilde);
+  }
   let zTilde = powProduct(pk.n, [
     [rs.A, eTilde],
     [pk.S, vTilde],
@@ -77,10 +88,11 @@ function proofDBuilder(choice: DisclosureChoice, sTilde: bigint): Builder & { ra
   const disclosed: IndexedValues = new Map([...disclosedSet].sort((a, b) => a - b).map((i) => [i, attrs[i]]));
   const ePrime = rs.e - (1n << BigInt(params.Le - 1));
   return {
-    contributions: [rs.A, zTilde],
+    contributions: [rs.A, zTilde, ...(nonrev?.contributions ?? [])],
     randomizedA: rs.A,
     disclosed,
     respond: (c): ProofD => ({
+      ...(nonrev ? { nonrev: nonrev.respond(c) } : {}),
       kind: 'ProofD',
       c,
       A: rs.A,

@@ -8,6 +8,7 @@ import { parseProofDList, type ProofD } from './proofs.js';
 import { signatureNonce } from './signature-nonce.js';
 import { timestampMessage, verifyTimestampSignature, type TimestampSignature } from './timestamp.js';
 import { verifyDisclosureProofs, type DisclosedCredential } from './verifier.js';
+import type { AccumulatorOpener } from './proof-list.js';
 
 export interface Timestamp extends TimestampSignature {
   serverUrl: string;
@@ -74,6 +75,8 @@ export interface SignedMessageVerification {
   attributeCounts?: readonly number[];
   /** The signature request, when the verifier issued one: its nonce, context and message must match. */
   request?: { nonce: bigint; context: bigint; message: string };
+  revocationIndices?: readonly (number | undefined)[];
+  openAccumulator?: AccumulatorOpener;
 }
 
 export interface VerifiedSignedMessage {
@@ -117,6 +120,8 @@ export function verifySignedMessage(v: SignedMessageVerification): VerifiedSigne
     nonce: signatureNonce(sm.nonce, message, tsData),
     sig: true,
     groups: v.groups,
+    revocationIndices: v.revocationIndices,
+    openAccumulator: v.openAccumulator,
   });
   return { credentials, message, timestamp: sm.timestamp };
 }

@@ -3,7 +3,7 @@
 import { IdemixError } from './errors.js';
 import type { PublicKey } from './keys.js';
 import { parseMetadata, type Metadata } from './metadata.js';
-import { verifyProofList } from './proof-list.js';
+import { verifyProofList, type AccumulatorOpener } from './proof-list.js';
 import type { IndexedValues, ProofD } from './proofs.js';
 
 export interface DisclosedCredential {
@@ -50,6 +50,10 @@ export interface DisclosureVerification {
   sig?: boolean;
   /** Keyshare group per proof ('.' for every proof by default). */
   groups?: readonly string[];
+  /** gabi index of each proof's revocation attribute (undefined where its type has none). */
+  revocationIndices?: readonly (number | undefined)[];
+  /** Needed to check any non-revocation proof present. */
+  openAccumulator?: AccumulatorOpener;
 }
 
 /** Verifies a ProofD list; throws INVALID_PROOF unless every proof checks out. */
@@ -61,10 +65,11 @@ export function verifyDisclosureProofs(v: DisclosureVerification): DisclosedCred
     throw new IdemixError('MALFORMED', 'need exactly one group per proof');
   }
   verifyProofList(
-    v.proofs.map((proof, i) => ({ proof, publicKey: v.publicKeys[i], group: v.groups?.[i] })),
+    v.proofs.map((proof, i) => ({ proof, publicKey: v.publicKeys[i], group: v.groups?.[i], revocationIndex: v.revocationIndices?.[i] })),
     v.context ?? 1n,
     v.nonce ?? 0n,
     v.sig ?? false,
+    v.openAccumulator,
   );
   return v.proofs.map((p) => ({ metadata: proofMetadata(p), disclosed: new Map(p.aDisclosed) }));
 }

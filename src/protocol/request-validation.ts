@@ -132,6 +132,9 @@ function prepareCredential(
       throw invalid(`revocation enabled for ${c.credential} but no revocation server configured`);
     }
     if (!c.revocationKey) throw invalid(`revocation enabled for ${c.credential} but no revocationKey specified`);
+  } else if (c.revocationKey) {
+    // The app would expect a witness that never comes and fail the issuance (digest pitfall 10).
+    throw invalid(`revocationKey specified for ${c.credential}, which does not support revocation`);
   }
   for (const a of type.attributes) {
     if (!Object.hasOwn(c.attributes, a.shortId)) continue;

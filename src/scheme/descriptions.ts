@@ -11,6 +11,7 @@ import {
   parseXml,
   requiredText,
   translatedText,
+  type XmlElement,
 } from './xml.js';
 
 // Identifier parts are joined with dots, so a part must never contain one.
@@ -59,6 +60,19 @@ export function parseIssuerDescription(xml: string, path: string, schemeId: stri
   expectEqual(shortId, folderName, 'issuer <ID>', path);
   expectEqual(requiredText(root, 'SchemeManager', path), schemeId, 'issuer <SchemeManager>', path);
   return { id: `${schemeId}.${shortId}`, schemeId, shortId, name: translatedText(root, 'Name', path) };
+}
+
+function revocationDetails(
+  root: XmlElement,
+  servers: XmlElement | undefined,
+  path: string,
+): { revocationServers: string[]; revocationUpdateCount?: number } {
+  const revocationServers = (servers?.children ?? []).filter((s) => s.name === 'RevocationServer' && s.text !== '').map((s) => s.text.trim());
+  const count = optionalText(root, 'RevocationUpdateCount', path);
+  if (count === undefined || count.trim() === '') return { revocationServers };
+  const n = Number(count.trim());
+  if (!Number.isInteger(n) || n < 0) throw new SchemeError('MALFORMED', path, 'RevocationUpdateCount must be an unsigned integer');
+  return { revocationServers, revocationUpdateCount: n };
 }
 
 export function parseCredentialTypeDescription(
@@ -128,6 +142,7 @@ export function parseCredentialTypeDescription(
     attributes,
     singleton: booleanText(root, 'ShouldBeSingleton', path),
     revocationSupported,
+    ...(revocationSupported ? revocationDetails(root, servers, path) : {}),
     hashHex: credentialTypeHash(id),
   };
 }

@@ -43,6 +43,10 @@ export interface CredentialType {
   attributes: AttributeType[]; // document order
   singleton: boolean;
   revocationSupported: boolean;
+  /** <RevocationServers> URLs, in order (empty without revocation). */
+  revocationServers?: string[];
+  /** <RevocationUpdateCount>: events sent in session requests and fetched by syncs (default 16). */
+  revocationUpdateCount?: number;
   /** First 16 bytes of SHA-256 of the id, as in the metadata attribute (lower-case hex). */
   hashHex: string;
 }

@@ -6,6 +6,7 @@ import type { ServerContext } from './context.js';
 import { registerCors } from './cors.js';
 import { asProtocolError, JSON_CONTENT_TYPE, sendError } from './http-errors.js';
 import { registerRequestorRoutes } from './requestor-routes.js';
+import { registerRevocationRoutes, REVOCATION_PATHS, sendRevocationNotFound } from './revocation-routes.js';
 import { StreamRegistry } from './sse.js';
 import { clientErrorHandler, limitConnections, serverTimeouts } from './connection-limits.js';
 import { bodyLimitOf, checkBodyBounds, limitsOf } from './limits.js';
@@ -100,6 +101,9 @@ export function buildApp(ctx: ServerContext, role: AppRole, streams: StreamRegis
   app.setNotFoundHandler((request, reply) => {
     const path = request.url.split('?')[0];
     const local = prefix && path.startsWith(prefix) ? path.slice(prefix.length) : path;
+    if (role !== 'requestor' && local.startsWith('/irma/revocation/')) {
+      return sendRevocationNotFound(reply, REVOCATION_PATHS.some((p) => p.test(local)));
+    }
     if ((role !== 'requestor' && local.startsWith('/irma/')) || local === '/irma') {
       const status = CLIENT_PATHS.some((p) => p.test(local)) ? 405 : 404;
       return reply.code(status).type(JSON_CONTENT_TYPE).send(JSON.stringify({ status, error: 'INVALID_REQUEST' }));
@@ -113,6 +117,7 @@ export function buildApp(ctx: ServerContext, role: AppRole, streams: StreamRegis
       if (role !== 'client') registerRequestorRoutes(scope, ctx, streams);
       if (role !== 'requestor') {
         registerClientRoutes(scope, ctx, streams);
+        registerRevocationRoutes(scope, ctx);
         registerStaticSessionRoute(scope, ctx);
       }
       if (role !== 'client') registerHealthRoutes(scope, ctx.store);

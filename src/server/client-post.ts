@@ -34,6 +34,7 @@ import { DEFAULT_CALL_TIMEOUT_MS } from './proof-workers.js';
 import { load, machineContext, transact } from './session-runner.js';
 import { issueSdJwts, sdJwtHolderKeys } from './sdjwt-issuance.js';
 import type { HolderJwk } from '../sdjwt/holder-key.js';
+import { prepareRevocableIssuance } from './revocation-issuance.js';
 
 /** The attribute requests of a condiscon as the session stores it (JSON). */
 function attributeRequestCount(cdc: JsonValue | undefined): number {
@@ -120,7 +121,11 @@ async function verify(
         break;
       }
       case 'issuing': {
-        const r = await ctx.checker.issuance(input);
+        // Witnesses need the revocation state (I/O), so they are made here, not in the checker;
+        // the issuance records are stored (or sent to the authority) before the signatures leave.
+        const revocable = await prepareRevocableIssuance(ctx, session.request, input.now);
+        const r = await ctx.checker.issuance({ ...input, witnesses: revocable.witnesses });
+        await revocable.record();
         outcome = { proofStatus: r.proofStatus, disclosed: r.disclosed };
         sigs = r.sigs;
         if (holderKeys) sdjwts = await issueSdJwts(ctx, session, holderKeys, input.now);

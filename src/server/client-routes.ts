@@ -14,6 +14,7 @@ import { sendMachineReply } from './replies.js';
 import { bodyText, clientCall, header } from './request-parts.js';
 import { load, transact } from './session-runner.js';
 import { streamStatus, type StreamRegistry } from './sse.js';
+import { revocationUpdatesFor } from './revocation-updates.js';
 
 type Params = { ct: string };
 const BAD_CLIENT_TOKEN = 'string did not pass input validation for clientToken';
@@ -65,6 +66,8 @@ export function registerClientRoutes(app: FastifyInstance, ctx: ServerContext, s
     const minVersion = parseVersionHeader(header(request, 'x-irma-minprotocolversion'));
     const maxVersion = parseVersionHeader(header(request, 'x-irma-maxprotocolversion'));
     const call = clientCall(request, '');
+    // Fetched before the transition: the state machine does no I/O.
+    const revocation = session.status === 'INITIALIZED' ? await revocationUpdatesFor(ctx, session.request) : undefined;
     const { transition } = await transact(ctx, session.clientToken, (s, m) =>
       connect(
         s,
@@ -73,6 +76,7 @@ export function registerClientRoutes(app: FastifyInstance, ctx: ServerContext, s
           minVersion,
           maxVersion,
           negotiation: { acceptInsecure: ctx.options.acceptInsecureProtocolVersions ?? false, chained: !!s.nextSessionUrl },
+          revocation,
         },
         m,
       ),

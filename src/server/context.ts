@@ -12,6 +12,7 @@ import type { DeadlineWatcher } from './deadlines.js';
 import type { SdJwtIssuers } from '../sdjwt/issuer-keys.js';
 import type { ServerMetrics } from './metrics.js';
 import type { ProcessLiveness, ScriptRunner } from '../store/process-liveness.js';
+import type { RevocationService } from '../revocation/service.js';
 
 export interface ServerContext {
   options: ServerOptions;
@@ -37,4 +38,6 @@ export interface ServerContext {
    * the memory store. The store itself may be wrapped (metrics, size bounds), so it is kept apart.
    */
   scripts?: ScriptRunner;
+  /** Revocation roles and state; absent only in tests that build a context by hand. */
+  revocation?: RevocationService;
 }

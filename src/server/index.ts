@@ -12,6 +12,8 @@ import { LocalLiveness, RedisLiveness, runsScripts, type ProcessLiveness } from 
 import { buildApp, type TlsMaterial } from './app.js';
 import { systemClock, type Clock } from './clock.js';
 import type { ServerContext } from './context.js';
+import type { RevocationService } from '../revocation/service.js';
+import { createRevocationService } from './revocation-setup.js';
 import { DeadlineWatcher } from './deadlines.js';
 import { validateOptionsAgainstSchemes, type ServerOptions } from './options.js';
 import type { ProofChecker } from './proof-port.js';
@@ -53,6 +55,7 @@ export interface ServerDeps {
   logger?: Logger;
   /** Routes of a layer below the server (the demo page), added to the main listener. */
   routes?: (app: FastifyInstance, ctx: ServerContext) => void;
+  revocation?: RevocationService;
 }
 
 export interface BuiltServer {
@@ -147,11 +150,14 @@ export async function createServer(options: ServerOptions, deps: ServerDeps = {}
   const clock = deps.clock ?? systemClock;
   let owned: OwnedChecker | undefined;
   let liveness: ProcessLiveness | undefined;
+  let revocation: RevocationService | undefined;
   try {
     liveness = runsScripts(store) ? await RedisLiveness.start(store, logger) : new LocalLiveness();
+    revocation = deps.revocation ?? (await createRevocationService(options, schemes, logger, clock));
     if (!deps.checker) owned = await countedChecker(options, schemes, logger);
   } catch (err) {
     await liveness?.close();
+    if (!deps.revocation) await revocation?.close();
     if (!deps.store) await store.close();
     throw err;
   }
@@ -175,6 +181,7 @@ export async function createServer(options: ServerOptions, deps: ServerDeps = {}
     sdjwtIssuers,
     liveness: liveness!,
     ...(runsScripts(store) ? { scripts: store } : {}),
+    revocation,
     deadlines: new DeadlineWatcher(lifetimes, clock, async (ct) => {
       const session = await load(ctx, ct);
       if (!isFinal(session.status)) ctx.deadlines.watch(session);
@@ -222,6 +229,7 @@ export async function createServer(options: ServerOptions, deps: ServerDeps = {}
       await owned?.close();
       // After the drain: claims of requests cut off at its end are taken over at once elsewhere.
       await ctx.liveness.close();
+      if (!deps.revocation) await revocation?.close();
       if (!deps.store) await store.close();
     },
   };

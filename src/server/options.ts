@@ -4,6 +4,7 @@
 import { createPrivateKey, createPublicKey, X509Certificate } from 'node:crypto';
 import { availableParallelism } from 'node:os';
 import type { SchemeRegistry } from '../scheme/types.js';
+import type { RevocationSetting } from '../revocation/settings.js';
 import { createValueCodec } from '../store/encryption.js';
 import { RedisConfigError, resolveRedisOptions, type RedisStoreOptions } from '../store/redis-options.js';
 import { checkLimits, type Limits } from './limits.js';
@@ -119,6 +120,12 @@ export interface ServerOptions {
   sessionRateLimitRequestor?: number;
   /** Seconds of the session rate-limit window (default 60). */
   sessionRateLimitWindow?: number;
+  /** revocation_settings: credential type -> role (see src/revocation/settings.ts). */
+  revocationSettings?: Record<string, Partial<RevocationSetting>>;
+  /** revocation_db_type: only 'postgres'. */
+  revocationDbType?: string;
+  /** revocation_db_str: '' = in memory (no authority, no issuance records). */
+  revocationDbStr?: string;
 }
 
 /** Folders of `<scheme>.<issuer>.pem` files: certificate chains (leaf first) and P-256 private keys. */
@@ -505,6 +512,9 @@ function permissionTargetProblem(
   if (!schemes.credentialType(parts.slice(0, 3).join('.'))) return 'unknown credential type';
   if ((kind === 'issuing' || kind === 'revoking') && !skipPrivateKeysCheck && !schemes.latestPrivateKey(issuerId)) {
     return 'private key not installed';
+  }
+  if (kind === 'revoking' && !skipPrivateKeysCheck && schemes.latestPrivateKey(issuerId)?.ecdsa === undefined) {
+    return 'private key has no revocation key material (add it with "irma-server scheme issuer revocation-keypair")';
   }
   if (parts.length < 4 || parts[3] === '*') return undefined;
   if (!schemes.attributeType(parts.slice(0, 4).join('.'))) return 'unknown attribute type';

@@ -37,6 +37,8 @@ import type { JsonObject, JsonValue } from '../session/session.js';
 import { verifyProofPJwt } from './keyshare-proof.js';
 import type { DisclosureOutcome, IssuanceOutcome, ProofChecker, SignatureOutcome, VerificationInput } from './proof-port.js';
 import { createTimestampTrust, type TimestampTrust } from './timestamp-trust.js';
+import { openAccumulator } from '../revocation/verify.js';
+import { judgeNonRevocation, revocationIndexOf } from './nonrevocation-policy.js';
 
 /** The part of a pino logger the checker uses. */
 export interface CheckerLogger {
@@ -136,7 +138,21 @@ export function createProofChecker(schemes: SchemeRegistry, options: ProofChecke
     return { proofs, keys, types };
   }
 
-  function verifiedProof(cred: DisclosedCredential, type: CredentialType, key: PublicKey): VerifiedProof {
+  /**
+   * Each proof's non-revocation verdict; undefined when one refers to an accumulator older than
+   * the request's (the list is then INVALID).
+   */
+  function nonRevocation(proofs: readonly ProofD[], k: { keys: PublicKey[]; types: CredentialType[] }, request: SessionRequest, validAt: number) {
+    const verdicts = proofs.map((p, i) => judgeNonRevocation(p, k.keys[i], k.types[i], request, validAt));
+    return verdicts.some((v) => v.invalid) ? undefined : verdicts;
+  }
+
+  function verifiedProof(
+    cred: DisclosedCredential,
+    type: CredentialType,
+    key: PublicKey,
+    nonrev?: { notRevoked?: boolean; notRevokedBefore?: number },
+  ): VerifiedProof {
     const encoding = cred.metadata.version >= 3 ? 3 : 2;
     const attributes = new Map<number, string | null>();
     for (const [index, m] of cred.disclosed) {
@@ -144,13 +160,16 @@ export function createProofChecker(schemes: SchemeRegistry, options: ProofChecke
       const attr = type.attributes[index - 2];
       attributes.set(index, attr?.randomBlind ? randomBlindDisplay(m) : decodeAttribute(m, encoding, { strict: true }));
     }
-    return {
+    const out: VerifiedProof = {
       credentialTypeId: type.id,
       issuedAt: cred.metadata.signingDate,
       expiry: cred.metadata.expiry,
       keyExpired: key.expiryDate < cred.metadata.signingDate,
       attributes,
     };
+    if (nonrev?.notRevoked) out.notRevoked = true;
+    if (nonrev?.notRevokedBefore !== undefined) out.notRevokedBefore = nonrev.notRevokedBefore;
+    return out;
   }
 
   function check(
@@ -183,10 +202,11 @@ export function createProofChecker(schemes: SchemeRegistry, options: ProofChecke
       const d = parseDisclosure(input.message);
       const k = keyed(parseProofDList(d.proofs));
       let proofs: VerifiedProof[];
+      let creds: DisclosedCredential[];
       try {
         // No proofs at all is no proof to check, as in the reference: the request decides whether
         // that will do (when every disjunction is optional).
-        const creds: DisclosedCredential[] =
+        creds =
           k.proofs.length === 0
             ? []
             : verifyDisclosureProofs({
@@ -195,13 +215,23 @@ export function createProofChecker(schemes: SchemeRegistry, options: ProofChecke
                 context: decodeB64(request.context),
                 nonce: decodeB64(request.nonce),
                 groups: groupsOf(k.types),
+                revocationIndices: k.types.map(revocationIndexOf),
+                openAccumulator,
               });
-        proofs = creds.map((c, i) => verifiedProof(c, k.types[i], k.keys[i]));
       } catch (err) {
         if (err instanceof IdemixError && err.code === 'INVALID_PROOF') return { proofStatus: 'INVALID' };
         throw err;
       }
-      return outcome(check(request, input.implicitDisclosure, d.indices, proofs, Math.floor(input.now / 1000)));
+      const nowSeconds = Math.floor(input.now / 1000);
+      const nonrev = nonRevocation(k.proofs, k, request, nowSeconds);
+      if (!nonrev) return { proofStatus: 'INVALID' };
+      try {
+        proofs = creds.map((c, i) => verifiedProof(c, k.types[i], k.keys[i], nonrev[i]));
+      } catch (err) {
+        if (err instanceof IdemixError && err.code === 'INVALID_PROOF') return { proofStatus: 'INVALID' };
+        throw err;
+      }
+      return outcome(check(request, input.implicitDisclosure, d.indices, proofs, nowSeconds));
     },
 
     async signature(input: VerificationInput): Promise<SignatureOutcome> {
@@ -252,7 +282,6 @@ export function createProofChecker(schemes: SchemeRegistry, options: ProofChecke
         }
       }
       let verified;
-      let proofs: VerifiedProof[];
       try {
         verified = verifySignedMessage({
           signed,
@@ -260,14 +289,25 @@ export function createProofChecker(schemes: SchemeRegistry, options: ProofChecke
           attributeCounts,
           groups: groupsOf(k.types),
           request: { nonce: signed.nonce, context: signed.context, message: request.message },
+          revocationIndices: k.types.map(revocationIndexOf),
+          openAccumulator,
         });
-        proofs = verified.credentials.map((c, i) => verifiedProof(c, k.types[i], k.keys[i]));
       } catch (err) {
         if (err instanceof IdemixError && err.code === 'INVALID_PROOF') return { proofStatus: 'INVALID', signature };
         throw err;
       }
       // A signature is judged at the moment it was timestamped, when it has a timestamp.
       const at = verified.timestamp?.time ?? Math.floor(input.now / 1000);
+      const nonrev = nonRevocation(k.proofs, k, request, at);
+      if (!nonrev) return { proofStatus: 'INVALID', signature };
+      let proofs: VerifiedProof[];
+      try {
+        // Disclosed values that do not decode (not UTF-8) make the proof INVALID.
+        proofs = verified.credentials.map((c, i) => verifiedProof(c, k.types[i], k.keys[i], nonrev[i]));
+      } catch (err) {
+        if (err instanceof IdemixError && err.code === 'INVALID_PROOF') return { proofStatus: 'INVALID', signature };
+        throw err;
+      }
       return { ...outcome(check(request, input.implicitDisclosure, indices, proofs, at)), signature };
     },
 
@@ -304,6 +344,8 @@ export function createProofChecker(schemes: SchemeRegistry, options: ProofChecke
           credentials: targets.map((t) => ({ publicKey: t.publicKey, randomBlindIndices: t.randomBlindIndices })),
           context: decodeB64(request.context),
           nonce: decodeB64(request.nonce),
+          revocationIndices: k.types.map(revocationIndexOf),
+          openAccumulator,
         });
       } catch (err) {
         if (err instanceof IdemixError && err.code === 'MALFORMED') {
@@ -312,9 +354,11 @@ export function createProofChecker(schemes: SchemeRegistry, options: ProofChecke
         if (err instanceof IdemixError && err.code === 'INVALID_PROOF') throw new ProtocolError('INVALID_PROOFS');
         throw err;
       }
+      const issuanceNonrev = nonRevocation(ds, k, request, nowSeconds);
+      if (!issuanceNonrev) throw new ProtocolError('INVALID_PROOFS');
       let disclosedProofs: VerifiedProof[];
       try {
-        disclosedProofs = verified.disclosed.map((c, i) => verifiedProof(c, k.types[i], k.keys[i]));
+        disclosedProofs = verified.disclosed.map((c, i) => verifiedProof(c, k.types[i], k.keys[i], issuanceNonrev[i]));
       } catch (err) {
         if (err instanceof IdemixError && err.code === 'INVALID_PROOF') throw new ProtocolError('INVALID_PROOFS');
         throw err;
@@ -333,9 +377,14 @@ export function createProofChecker(schemes: SchemeRegistry, options: ProofChecke
             issuedAt: nowSeconds,
             validUntil: t.request.validity ?? nowSeconds,
           });
+          const w = t.type.revocationSupported ? input.witnesses?.[i] : undefined;
+          if (t.type.revocationSupported && !w) throw new ProtocolError('ISSUANCE_FAILED', `no revocation witness for ${t.type.id}`);
+          const revocationE = w ? decodeB64(w.e) : 0n;
           const attributes = [
             metadata,
-            ...t.type.attributes.map((a) => (a.randomBlind ? 0n : encodeAttribute(t.request.attributes[a.shortId] ?? null))),
+            ...t.type.attributes.map((a) =>
+              a.revocation ? revocationE : a.randomBlind ? 0n : encodeAttribute(t.request.attributes[a.shortId] ?? null),
+            ),
           ];
           const sig = signCredential({
             publicKey: t.publicKey,
@@ -346,6 +395,7 @@ export function createProofChecker(schemes: SchemeRegistry, options: ProofChecke
             nonce2,
             context: 1n,
           });
+          if (w) sig.nonrev = { u: decodeB64(w.u), e: revocationE, sacc: { data: Buffer.from(w.sacc.data, 'base64'), pk: w.sacc.pk } };
           return serializeIssueSignatureMessage(sig) as unknown as JsonValue;
         });
       } catch (err) {

@@ -14,6 +14,11 @@ export interface VerificationInput {
   message: JsonValue;
   /** Milliseconds since the epoch, for expiry checks. */
   now: number;
+  /**
+   * Issuance: per credential of the request, the non-revocation witness made for it (JSON as in
+   * IssueSignatureMessage.nonrev), or null for a credential type without revocation.
+   */
+  witnesses?: ({ u: string; e: string; sacc: { data: string; pk: number } } | null)[];
 }
 
 export interface DisclosureOutcome {

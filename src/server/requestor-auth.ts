@@ -33,16 +33,39 @@ export class RequestorAuthenticator {
 
   /** Dispatch: JSON with a header -> token; text/plain -> a JWS, checked as its `alg` and requestor say. */
   async authenticate(contentType: string | undefined, authorization: string | undefined, body: string): Promise<AuthenticatedRequest> {
+    return this.authenticateAs(
+      contentType,
+      authorization,
+      body,
+      (text) => parseRequestorRequestText(text, this.#limits),
+      (payload) => {
+        checkRequestShape(payload, this.#limits);
+        return parseRequestorJwtClaims(payload).request;
+      },
+    );
+  }
+
+  /**
+   * The same authentication for another body (POST /revocation): `fromText` parses a JSON body,
+   * `fromClaims` a verified JWT's claims. The requestor is always the one whose key verified.
+   */
+  async authenticateAs<T>(
+    contentType: string | undefined,
+    authorization: string | undefined,
+    body: string,
+    fromText: (text: string) => T,
+    fromClaims: (payload: JWTPayload) => T,
+  ): Promise<{ requestor: string; request: T }> {
     const type = (contentType ?? '').toLowerCase();
-    if (type.startsWith('application/json')) return this.#json(authorization, body);
-    if (type.startsWith('text/plain')) return this.#jwt(authorization, body);
+    if (type.startsWith('application/json')) return this.#json(authorization, body, fromText);
+    if (type.startsWith('text/plain')) return this.#jwt(authorization, body, fromClaims);
     throw new ProtocolError('INVALID_REQUEST', `Unsupported Content-Type: ${contentType ?? ''}`);
   }
 
-  #json(authorization: string | undefined, body: string): AuthenticatedRequest {
+  #json<T>(authorization: string | undefined, body: string, fromText: (text: string) => T): { requestor: string; request: T } {
     if (this.options.noAuth) {
       if (authorization !== undefined) throw new ProtocolError('INVALID_REQUEST', NOT_AUTHENTICATED);
-      return { requestor: '', request: parseRequestorRequestText(body, this.#limits) };
+      return { requestor: '', request: fromText(body) };
     }
     if (authorization === undefined) throw new ProtocolError('INVALID_REQUEST', NOT_AUTHENTICATED);
     // Every configured token is compared, so the time taken does not reveal which one matched.
@@ -51,10 +74,10 @@ export class RequestorAuthenticator {
       if (r.authMethod === 'token' && sameSecret(authorization, r.key) && requestor === undefined) requestor = name;
     }
     if (requestor === undefined) throw new ProtocolError('UNAUTHORIZED');
-    return { requestor, request: parseRequestorRequestText(body, this.#limits) };
+    return { requestor, request: fromText(body) };
   }
 
-  async #jwt(authorization: string | undefined, body: string): Promise<AuthenticatedRequest> {
+  async #jwt<T>(authorization: string | undefined, body: string, fromClaims: (payload: JWTPayload) => T): Promise<{ requestor: string; request: T }> {
     if (this.options.noAuth || authorization !== undefined) throw new ProtocolError('INVALID_REQUEST', NOT_AUTHENTICATED);
     const jwt = body.trim();
     // jose parses the payload before the signature is checked: its size must be known first.
@@ -90,8 +113,7 @@ export class RequestorAuthenticator {
     if (iat + this.options.maxRequestAge < now) throw new ProtocolError('UNAUTHORIZED', 'jwt too old');
     if (iat > now) throw new ProtocolError('INVALID_REQUEST', 'jwt issued in the future');
 
-    checkRequestShape(payload, this.#limits);
-    return { requestor: name, request: parseRequestorJwtClaims(payload).request };
+    return { requestor: name, request: fromClaims(payload) };
   }
 
   #key(name: string, requestor: RequestorOptions): KeyObject | Uint8Array {

@@ -7,6 +7,7 @@ import type { ServerContext } from './context.js';
 import { asProtocolError, sendError, sendJson } from './http-errors.js';
 import { authorize } from './permissions.js';
 import { RequestorAuthenticator } from './requestor-auth.js';
+import { registerRevocationRequestorRoute } from './revocation-requestor.js';
 import { bodyText, header } from './request-parts.js';
 import { sessionResult } from './result.js';
 import { limitSessionStartsOf } from './session-rate-limits.js';
@@ -97,10 +98,7 @@ export function registerRequestorRoutes(app: FastifyInstance, ctx: ServerContext
     return reply.code(200).type('text/plain; charset=UTF-8').send(ctx.signer.publicKeyPem);
   });
 
-  // The revocation server role is not part of this server.
-  app.post('/revocation', async () => {
-    throw new ProtocolError('UNSUPPORTED', 'revocation is not supported by this server');
-  });
+  registerRevocationRequestorRoute(app, ctx, authenticator);
 
   app.get('/health', async (request, reply) => {
     try {

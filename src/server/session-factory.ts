@@ -48,6 +48,7 @@ export async function startSession(ctx: ServerContext, rr: RequestorRequest, opt
   const validated = validateRequestorRequest(rr, ctx.schemes, {
     now: Math.floor(now / 1000),
     augmentClientReturnUrl: ctx.options.augmentClientReturnUrl,
+    revocationServerConfigured: (id) => ctx.revocation?.canIssue(id) ?? false,
   });
   checkSdJwtRequest(ctx, validated.request);
   const tokens = newSessionTokens(opts.frontendAuth);

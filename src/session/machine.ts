@@ -9,6 +9,7 @@ import {
   isFinal,
   type Claim,
   type Failure,
+  type JsonObject,
   type JsonValue,
   type Qr,
   type ReplayEntry,
@@ -159,6 +160,30 @@ export interface ConnectEvent extends ClientCall {
   minVersion: ProtocolVersion;
   maxVersion: ProtocolVersion;
   negotiation: NegotiationOptions;
+  /**
+   * For a request with `revocation`: the latest updates per credential type (JSON keyed by key
+   * counter) and the tolerance the verifier will apply, fetched before the transition; or why
+   * none could be had (the session is then cancelled with REVOCATION).
+   */
+  revocation?: { updates: Record<string, JsonObject>; tolerances: Record<string, number> } | { error: string };
+}
+
+/** Puts the updates into the stored request (with the tolerance applied) and into the app's copy. */
+function withRevocationUpdates(
+  request: JsonObject,
+  updates: Record<string, JsonObject>,
+  tolerances: Record<string, number> | undefined,
+): JsonObject {
+  const revocation = request.revocation;
+  if (typeof revocation !== 'object' || revocation === null || Array.isArray(revocation)) return request;
+  const out: JsonObject = {};
+  for (const [type, params] of Object.entries(revocation)) {
+    const p: JsonObject = typeof params === 'object' && params !== null && !Array.isArray(params) ? { ...params } : {};
+    if (updates[type] !== undefined) p.updates = updates[type];
+    if (tolerances?.[type] !== undefined) p.tolerance = tolerances[type];
+    out[type] = p;
+  }
+  return { ...request, revocation: out };
 }
 
 /** GET /irma/session/{ct}: the app connects and negotiates the protocol version (§5.2). */
@@ -180,6 +205,16 @@ export function connect(session: Session, event: ConnectEvent, ctx: MachineConte
   const wrapped = compareVersions(chosen, VERSION_WITH_WRAPPER) >= 0;
   if (wrapped && !event.authorization) {
     return draft.done(cancelWith(draft, ctx, { type: 'UNAUTHORIZED', message: 'No authorization header provided' }));
+  }
+  const rev = event.revocation;
+  if (rev && 'error' in rev) {
+    return draft.done(cancelWith(draft, ctx, { type: 'REVOCATION', message: rev.error }));
+  }
+  if (rev) {
+    draft.set({
+      request: withRevocationUpdates(draft.session.request, rev.updates, rev.tolerances),
+      clientRequest: withRevocationUpdates(draft.session.clientRequest, rev.updates, undefined),
+    });
   }
   const pairing = draft.session.options.pairingMethod !== 'none';
   const status: SessionStatus = pairing ? 'PAIRING' : 'CONNECTED';

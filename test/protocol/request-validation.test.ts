@@ -201,6 +201,11 @@ describe('issuance', () => {
     );
     const ok = issuance([{ credential: 'test.test.revocable', attributes: { email: 'a@b' }, revocationKey: 'k' }]);
     expect(credentialsOf(validate(ok, { revocationServerConfigured: () => true }, s))[0].revocationKey).toBe('k');
+    expectProtocolError(
+      () => validate(issuance([{ credential: FULLNAME, attributes: fullName, revocationKey: 'k' }])),
+      'INVALID_REQUEST',
+      `revocationKey specified for ${FULLNAME}, which does not support revocation`,
+    );
   });
 
   it('SD-JWT batch size is capped at 200', () => {
