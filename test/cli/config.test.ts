@@ -155,8 +155,8 @@ describe('config files', () => {
 
   it("knows every flag of the reference's command line, and refuses those of features it lacks, naming them", () => {
     expect(load(['--no-email']).warnings).toEqual(['option no_email is deprecated and ignored']);
-    expect(loadError(['--revocation-settings', '{}'])).toBe(
-      '--revocation-settings is not supported by this server (revocation is not supported): remove it from the configuration',
+    expect(loadError(['--schemes-assets-path', 'assets'])).toBe(
+      '--schemes-assets-path is not supported by this server (scheme assets are not copied; put the schemes in schemes_path): remove it from the configuration',
     );
   });
 

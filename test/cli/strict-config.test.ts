@@ -79,10 +79,10 @@ describe('options of features this server lacks', () => {
     }
   });
 
-  it('revocation, for one', () => {
-    expect(unsupported.map((s) => s.key)).toContain('revocation_db_type');
-    expect(loadError(['--revocation-db-type', 'postgres'])).toBe(
-      '--revocation-db-type is not supported by this server (revocation is not supported): remove it from the configuration',
+  it('scheme assets, for one', () => {
+    expect(unsupported.map((s) => s.key)).toContain('schemes_assets_path');
+    expect(loadError(['--schemes-assets-path', 'assets'])).toBe(
+      '--schemes-assets-path is not supported by this server (scheme assets are not copied; put the schemes in schemes_path): remove it from the configuration',
     );
   });
 });
@@ -142,13 +142,13 @@ describe('as the command reports them', () => {
     for (const command of ['server', 'check']) {
       let stderr = '';
       let stdout = '';
-      const code = await run([command, '-s', REFERENCE_SCHEMES, '--revocation-db-str', 'x'], { HOME: home }, {
+      const code = await run([command, '-s', REFERENCE_SCHEMES, '--schemes-assets-path', 'x'], { HOME: home }, {
         cwd: dir,
         stdout: { write: (s: string) => (stdout += s) },
         stderr: { write: (s: string) => (stderr += s) },
       });
       expect(code).toBe(1);
-      expect(stderr + stdout).toContain('--revocation-db-str is not supported by this server (revocation is not supported)');
+      expect(stderr + stdout).toContain('--schemes-assets-path is not supported by this server (scheme assets are not copied');
     }
   });
 });
