@@ -108,7 +108,7 @@ async function startServer(schemesPath: string, args: string[], main = MAIN): Pr
   const base = `http://127.0.0.1:${port}`;
   const child: ChildProcess = spawn(
     process.execPath,
-    [main, 'server', '--schemes-path', schemesPath, '--port', String(port), '--listen-addr', '127.0.0.1', '--url', base, '--quiet', ...args],
+    [main, 'server', '--schemes-path', schemesPath, '--port', String(port), '--listen-addr', '127.0.0.1', '--url', base, '--quiet', '--schemes-update', '0', ...args],
     { stdio: ['ignore', 'ignore', 'inherit'], cwd: ROOT },
   );
   const exited = new Promise<void>((r) => child.once('exit', () => r()));
