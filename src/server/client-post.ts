@@ -102,9 +102,10 @@ async function verify(
   request: FastifyRequest,
   session: Session,
   message: JsonValue,
+  messageText: string,
   holderKeys: HolderJwk[] | undefined,
 ): Promise<Verified | Extract<Verdict, { ok: false }>> {
-  const input = { request: session.request, implicitDisclosure: session.implicitDisclosure, message, now: ctx.clock() };
+  const input = { request: session.request, implicitDisclosure: session.implicitDisclosure, message, messageText, now: ctx.clock() };
   let outcome: SessionOutcome;
   let sigs: JsonValue[] | undefined;
   let sdjwts: string[] | undefined;
@@ -213,10 +214,11 @@ async function decide(
   request: FastifyRequest,
   session: Session,
   message: JsonValue,
+  messageText: string,
   claim: ClaimEvent,
   holderKeys: HolderJwk[] | undefined,
 ): Promise<Verdict | ClaimTransition> {
-  const verified = await verify(ctx, request, session, message, holderKeys);
+  const verified = await verify(ctx, request, session, message, messageText, holderKeys);
   if ('ok' in verified) return verified;
   let outcome = verified.outcome;
   let next: NextSession | undefined;
@@ -293,7 +295,7 @@ async function attempt(
   try {
     let decided: Verdict | ClaimTransition;
     try {
-      decided = await decide(ctx, request, session, message, claim, holderKeys);
+      decided = await decide(ctx, request, session, message, call.message, claim, holderKeys);
     } catch (err) {
       if (err instanceof ProtocolError && err.type === 'NEXT_SESSION') {
         sendError(reply, err);

@@ -12,6 +12,11 @@ export interface VerificationInput {
   implicitDisclosure?: JsonValue[];
   /** The app's message, already parsed from JSON. */
   message: JsonValue;
+  /**
+   * The same message as the app sent it. A checker in another thread parses this again rather
+   * than receive a structured clone of the parsed tree, which cost the server thread more.
+   */
+  messageText?: string;
   /** Milliseconds since the epoch, for expiry checks. */
   now: number;
   /**

@@ -3,6 +3,8 @@
 import { parentPort, workerData } from 'node:worker_threads';
 import { trustProvenKeyPairs } from '../scheme/key-files.js';
 import { loadSchemes } from '../scheme/loader.js';
+import { parseClientJson } from '../protocol/client-json.js';
+import type { JsonValue } from '../session/session.js';
 import { createProofChecker } from './proof-checker.js';
 import { errorToWire, type CheckRequest, type WorkerMessage, type WorkerSetup } from './proof-worker-wire.js';
 
@@ -17,7 +19,16 @@ const checker = createProofChecker(await loadSchemes(setup.schemes), {
 });
 
 port.on('message', (req: CheckRequest) => {
-  checker[req.kind](req.input).then(
+  const input = req.input;
+  let checked: Promise<unknown>;
+  try {
+    // The server thread parsed the same text without error, so this parse succeeds too.
+    if (input.messageText !== undefined) input.message = parseClientJson(input.messageText) as JsonValue;
+    checked = checker[req.kind](input);
+  } catch (err) {
+    checked = Promise.reject(err);
+  }
+  checked.then(
     (result) => send({ id: req.id, ok: true, result }),
     (err: unknown) => send({ id: req.id, ok: false, error: errorToWire(err) }),
   );

@@ -274,7 +274,9 @@ export class ProofWorkerPool implements ProofChecker {
   }
 
   private send(lane: Lane, slot: Slot, call: Call): void {
-    const req: CheckRequest = { id: call.id, kind: call.kind, input: call.input };
+    // With the text at hand the parsed tree stays here: the worker parses the text itself.
+    const input = call.input.messageText === undefined ? call.input : { ...call.input, message: null };
+    const req: CheckRequest = { id: call.id, kind: call.kind, input };
     try {
       slot.worker.postMessage(req);
     } catch {

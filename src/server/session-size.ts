@@ -4,9 +4,10 @@
 import { ProtocolError } from '../protocol/errors.js';
 import type { Session } from '../session/session.js';
 import type { Mutation, SessionStore } from '../store/store.js';
+import { jsonBytes } from './json-size.js';
 
 function sizeError(session: Session, maxBytes: number): ProtocolError | undefined {
-  const bytes = Buffer.byteLength(JSON.stringify(session));
+  const bytes = jsonBytes(session as unknown as Record<string, unknown>);
   if (bytes <= maxBytes) return undefined;
   return new ProtocolError('INVALID_REQUEST', `session state of ${bytes} bytes exceeds max_session_size (${maxBytes})`);
 }

@@ -1,0 +1,31 @@
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import { deepFreeze } from '../../src/store/frozen.js';
+import { jsonBytes } from '../../src/server/json-size.js';
+
+const exact = (v: unknown) => Buffer.byteLength(JSON.stringify(v));
+
+describe('jsonBytes', () => {
+  it('equals the UTF-8 length of JSON.stringify, frozen and shared members included', () => {
+    fc.assert(
+      fc.property(fc.dictionary(fc.string({ unit: 'grapheme' }), fc.jsonValue()), fc.array(fc.boolean()), (record, freezeFlags) => {
+        Object.keys(record).forEach((k, i) => {
+          if (freezeFlags[i]) deepFreeze(record[k]);
+        });
+        expect(jsonBytes(record)).toBe(exact(record));
+        // Measured again (the frozen members from memory) and in a new version sharing them.
+        expect(jsonBytes(record)).toBe(exact(record));
+        const next = { ...record, added: 'é€😀', gone: undefined };
+        expect(jsonBytes(next)).toBe(exact(next));
+      }),
+    );
+  });
+
+  it('does not trust a remembered size of a member that can still change', () => {
+    const inner: Record<string, unknown> = { a: 'x' };
+    const record = { inner };
+    expect(jsonBytes(record)).toBe(exact(record));
+    inner.a = 'a much longer value than before';
+    expect(jsonBytes(record)).toBe(exact(record));
+  });
+});
