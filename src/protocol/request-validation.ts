@@ -162,7 +162,8 @@ export function validateRequestorRequest(
   schemes: SchemeRegistry,
   opts: RequestValidationOptions,
 ): RequestorRequest {
-  const request = structuredClone(rr.request);
+  // Nothing below edits what it was given: the credentials it fills are new objects.
+  const request = { ...rr.request };
   checkIdentifiers(request, schemes);
   checkRevocationParameters(request, schemes);
   checkReturnUrlAugmentation(request, opts);
@@ -170,5 +171,5 @@ export function validateRequestorRequest(
   if (request['@context'] === LD_CONTEXT.issuing) {
     request.credentials = request.credentials.map((c) => prepareCredential(c, schemes, opts));
   }
-  return { ...structuredClone(rr), request };
+  return { ...rr, request };
 }

@@ -1,8 +1,8 @@
 // What the server adds to a validated request when it starts a session (spec §1, §3.2, §7.1,
 // §7.4): nonce and context, devMode, the augmented return URL, the session pointer and the
 // frontend's pairing hint.
-import { randomBytes } from 'node:crypto';
 import { encodeB64, fromBytes } from '../idemix/bigint.js';
+import { pooledRandomBytes } from '../idemix/random-pool.js';
 import { attributeRequests } from './condiscon.js';
 import { ProtocolError } from './errors.js';
 import { sessionTypeOf, type RequestorRequest, type SessionRequest, type SessionType } from './requests.js';
@@ -10,7 +10,7 @@ import { FRONTEND_MAX_VERSION, FRONTEND_MIN_VERSION } from './versions.js';
 
 /** Session nonces are uniform in [0, 2^128). */
 export function generateNonce(): bigint {
-  return fromBytes(randomBytes(16));
+  return fromBytes(pooledRandomBytes(16));
 }
 
 /** The fixed session context, 1. */
@@ -51,6 +51,8 @@ export interface SessionPointer {
  * replaces only the host part (port included).
  */
 export function sessionPointer(baseUrl: string, clientToken: string, type: SessionType, host?: string): SessionPointer {
+  const prefix = host ? undefined : sessionUrlPrefix(baseUrl);
+  if (prefix !== undefined) return { u: prefix + clientToken, irmaqr: type };
   let url: URL;
   try {
     url = new URL(baseUrl);
@@ -65,6 +67,24 @@ export function sessionPointer(baseUrl: string, clientToken: string, type: Sessi
     url.port = given.port;
   }
   return { u: url.toString(), irmaqr: type };
+}
+
+/**
+ * `<base>/session/` as URL serialises it, remembered for the server's one base URL (asked on every
+ * start); undefined when the URL does not parse or has a query or fragment after its path.
+ */
+let prefixOf: { base: string; prefix: string | undefined } | undefined;
+function sessionUrlPrefix(baseUrl: string): string | undefined {
+  if (prefixOf?.base === baseUrl) return prefixOf.prefix;
+  let prefix: string | undefined;
+  if (URL.canParse(baseUrl)) {
+    const url = new URL(baseUrl);
+    url.pathname = `${url.pathname.replace(/\/+$/, '')}/session/`;
+    // Tokens are alphanumeric: appended to the path they need no escaping.
+    if (!url.search && !url.hash) prefix = url.toString();
+  }
+  prefixOf = { base: baseUrl, prefix };
+  return prefix;
 }
 
 function hostOf(host: string, protocol: string): URL {

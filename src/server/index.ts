@@ -164,6 +164,7 @@ export async function createServer(options: ServerOptions, deps: ServerDeps = {}
   const metrics = new ServerMetrics();
   const lifetimes = lifetimesFromMinutes(options.maxSessionLifetime, options.sessionResultLifetime);
   let port = options.clientPort || options.port;
+  let irmaUrlOf: { port: number; url: string } | undefined;
   const separate = options.clientPort > 0;
   const mainTls = tlsOf(options.tlsCert, options.tlsPrivkey);
   const clientTls = separate ? tlsOf(options.clientTlsCert, options.clientTlsPrivkey) : mainTls;
@@ -176,7 +177,11 @@ export async function createServer(options: ServerOptions, deps: ServerDeps = {}
     checker: new MeteredChecker(deps.checker ?? owned!.checker, metrics),
     metrics,
     signer: options.jwtPrivateKey ? new ResultSigner(options.jwtPrivateKey, options.jwtIssuer) : undefined,
-    irmaUrl: () => irmaBaseUrl(options.url, port, clientTls !== undefined),
+    // Asked on every session start; the port only changes once, when the listener is bound.
+    irmaUrl: () => {
+      if (irmaUrlOf?.port !== port) irmaUrlOf = { port, url: irmaBaseUrl(options.url, port, clientTls !== undefined) };
+      return irmaUrlOf.url;
+    },
     log: logger,
     sdjwtIssuers,
     liveness: liveness!,

@@ -25,6 +25,12 @@ function requestorTokenParam(request: FastifyRequest): string {
 
 export function registerRequestorRoutes(app: FastifyInstance, ctx: ServerContext, streams: StreamRegistry): void {
   const authenticator = new RequestorAuthenticator(ctx.options, ctx.clock);
+  let hostOf: { url: string; host: string } | undefined;
+  const urlHost = (): string => {
+    const url = ctx.irmaUrl();
+    if (hostOf?.url !== url) hostOf = { url, host: new URL(url).host };
+    return hostOf.host;
+  };
 
   async function sessionOf(request: FastifyRequest) {
     const rt = requestorTokenParam(request);
@@ -37,7 +43,7 @@ export function registerRequestorRoutes(app: FastifyInstance, ctx: ServerContext
       header(request, 'authorization'),
       bodyText(request),
     );
-    authorize({ options: ctx.options, urlHost: new URL(ctx.irmaUrl()).host }, requestor, rr);
+    authorize({ options: ctx.options, urlHost: urlHost() }, requestor, rr);
     await limitSessionStartsOf(request, reply, requestor);
     if (rr.nextSession && !rr.nextSession.url) {
       throw new ProtocolError('INVALID_REQUEST', 'nextSession provided with empty URL');

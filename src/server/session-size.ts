@@ -4,6 +4,7 @@
 import { ProtocolError } from '../protocol/errors.js';
 import type { Session } from '../session/session.js';
 import type { Mutation, SessionStore } from '../store/store.js';
+import { deepFreeze } from '../store/frozen.js';
 import { jsonBytes } from './json-size.js';
 
 function sizeError(session: Session, maxBytes: number): ProtocolError | undefined {
@@ -17,7 +18,9 @@ export function boundSessionSize(store: SessionStore<Session>, maxBytes: number)
   if (maxBytes <= 0) return store;
   return {
     create(value, ttlMs) {
-      const tooLarge = sizeError(value, maxBytes);
+      // Frozen first (the memory store would freeze it anyway), so the sizes measured now are
+      // remembered for the session's later versions, which share these members.
+      const tooLarge = sizeError(deepFreeze(value), maxBytes);
       return tooLarge ? Promise.reject(tooLarge) : store.create(value, ttlMs);
     },
     get: (ct) => store.get(ct),

@@ -1,5 +1,6 @@
 // Session secrets: tokens and pairing codes from the node:crypto CSPRNG, and their comparison.
-import { createHash, randomBytes, randomInt, timingSafeEqual } from 'node:crypto';
+import { createHash, randomInt, timingSafeEqual } from 'node:crypto';
+import { pooledRandomByte } from '../idemix/random-pool.js';
 
 const ALPHABET = 'abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789';
 // Bytes at or above this bound are rejected: 248 = 4 * 62, so the remaining bytes map evenly
@@ -12,27 +13,10 @@ export const SHARED_PREFIX_LENGTH = 4;
 /** The route parameter check of the reference: unanchored, so it is a "contains" test. */
 export const TOKEN_PATTERN = /[a-zA-Z0-9]{20}/;
 
-// CSPRNG bytes drawn a block at a time and each used once: one draw per session start instead of
-// four was a measurable part of POST /session.
-const POOL_SIZE = 4096;
-let pool = Buffer.alloc(0);
-let poolAt = 0;
-
-function randomByte(): number {
-  if (poolAt === pool.length) {
-    pool = randomBytes(POOL_SIZE);
-    poolAt = 0;
-  }
-  const byte = pool[poolAt];
-  // Spent bytes do not stay in memory.
-  pool[poolAt++] = 0;
-  return byte;
-}
-
 export function randomAlphanumeric(length: number): string {
   let out = '';
   while (out.length < length) {
-    const byte = randomByte();
+    const byte = pooledRandomByte();
     if (byte >= UNBIASED_BOUND) continue;
     out += ALPHABET[byte % ALPHABET.length];
   }
