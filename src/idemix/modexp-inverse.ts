@@ -15,6 +15,16 @@ function wordBits(x: number): number {
 }
 
 export function fastModInverse(a: bigint, m: bigint): bigint {
+  return lehmer(a, m, true) as bigint;
+}
+
+/** gcd(a, m) === 1 by the same steps without the cofactor: half the big-number work of an inverse. */
+export function fastCoprime(a: bigint, m: bigint): boolean {
+  return lehmer(a, m, false) as boolean;
+}
+
+/** With `cofactor`, a^{−1} mod m (typed error if none); without, whether gcd(a, m) = 1. */
+function lehmer(a: bigint, m: bigint, cofactor: boolean): bigint | boolean {
   let u = m;
   let v = mod(a, m);
   let t0 = 0n;
@@ -48,18 +58,21 @@ export function fastModInverse(a: bigint, m: bigint): bigint {
     if (B === 0) {
       const q = u / v;
       [u, v] = [v, u - q * v];
-      [t0, t1] = [t1, t0 - q * t1];
+      if (cofactor) [t0, t1] = [t1, t0 - q * t1];
     } else {
       const [bA, bB, bC, bD] = [BigInt(A), BigInt(B), BigInt(C), BigInt(D)];
       [u, v] = [bA * u + bB * v, bC * u + bD * v];
-      [t0, t1] = [bA * t0 + bB * t1, bC * t0 + bD * t1];
+      if (cofactor) [t0, t1] = [bA * t0 + bB * t1, bC * t0 + bD * t1];
     }
   }
   while (v !== 0n) {
     const q = u / v;
     [u, v] = [v, u - q * v];
-    [t0, t1] = [t1, t0 - q * t1];
+    if (cofactor) [t0, t1] = [t1, t0 - q * t1];
   }
+  // Every step above maps (u, v) by an integer matrix of determinant ±1, so u ends as ±gcd
+  // whether or not a batched quotient was the true one.
+  if (!cofactor) return u === 1n || u === -1n;
   const inv = mod(t0, m);
   // One multiplication guards the batched steps; anything odd defers to the plain algorithm,
   // which also raises the typed error for values that have no inverse.

@@ -1,9 +1,10 @@
 // Camenisch–Lysyanskaya signatures (A, e, v) on a block of attributes:
 // Z ≡ A^e · S^v · Π R_i^{m_i*} (mod n), and their randomisation for disclosure.
-import { bitLength, gcd, isProbablePrime, randomBits } from './bigint.js';
+import { bitLength, isProbablePrime, randomBits } from './bigint.js';
 import { attributeExponent } from './attributes.js';
 import { IdemixError } from './errors.js';
 import type { PublicKey } from './keys.js';
+import { fastCoprime } from './modexp-inverse.js';
 import { modPow, powProduct } from './modexp.js';
 import type { CLSignature } from './proofs.js';
 import type { SystemParameters } from './params.js';
@@ -56,5 +57,5 @@ export function randomizeSignature(pk: PublicKey, sig: CLSignature): RandomizedS
 
 /** True when x is a usable group element: in [1, n) and sharing no factor with n. */
 export function isGroupElement(x: bigint, n: bigint): boolean {
-  return x > 0n && x < n && gcd(x, n) === 1n;
+  return x > 0n && x < n && fastCoprime(x, n);
 }

@@ -6,7 +6,7 @@ import { decodeB64, gcd, modInverse, modPowReference, randomBits, randomBelow } 
 import { IdemixError } from '../../src/idemix/errors.js';
 import { hashCommit } from '../../src/idemix/hash.js';
 import { parsePrivateKeyXml, parsePublicKeyXml, type PublicKey } from '../../src/idemix/keys.js';
-import { fastModInverse } from '../../src/idemix/modexp-inverse.js';
+import { fastCoprime, fastModInverse } from '../../src/idemix/modexp-inverse.js';
 import {
   invert,
   modPow,
@@ -249,6 +249,21 @@ describe('fastModInverse', () => {
     }
     expect(fastModInverse(1n, 1n << 200n)).toBe(1n);
     expectCode(() => fastModInverse(1n << 100n, 1n << 200n), 'MALFORMED');
+  });
+});
+
+describe('fastCoprime', () => {
+  it('agrees with gcd = 1, on units, multiples of a factor of an RSA-like n, 0 and values beyond n', () => {
+    const [p, q] = [generatePrimeSync(512, { bigint: true }), generatePrimeSync(512, { bigint: true })] as bigint[];
+    const n = p * q;
+    const xs = [0n, 1n, 2n, n - 1n, n, n + 1n, 2n * n, p, q * 3n, (n - 1n) * p];
+    for (let i = 0; i < 100; i++) xs.push(randomBits(1023), randomBits(400) * (i % 2 ? p : q));
+    for (const bits of [64, 100, 2048]) {
+      const m = randomOdd(bits);
+      for (let i = 0; i < 30; i++) xs.push(randomBits(bits + 8));
+      for (const x of xs.slice(-30)) expect(fastCoprime(x, m), `${x} mod ${bits}-bit m`).toBe(gcd(x, m) === 1n);
+    }
+    for (const x of xs) expect(fastCoprime(x, n), String(x)).toBe(gcd(x, n) === 1n);
   });
 });
 
