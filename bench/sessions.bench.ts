@@ -8,10 +8,12 @@
 //
 // Windows: "cold" is sessions 41-340 after the server started, "steady" the STEADY_COUNT sessions
 // after STEADY_AFTER. Quick run: BENCH_STEADY_AFTER=600 BENCH_CREATIONS=5000 npm run bench -- sessions
+// One part only: BENCH_ONLY=memory,creations,disclosure,issuance,scaling (comma-separated).
+// Session starts (creations, POST /session p50) go through a lean HTTP client (sessions/raw-http.ts).
 //
 // Prints a markdown table; writes the same figures as JSON to bench/results/ (not committed).
 import { spawn, execFileSync, type ChildProcess } from 'node:child_process';
-import { cpSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmdirSync, rmSync, writeFileSync } from 'node:fs';
 import { availableParallelism, cpus, tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -42,10 +44,19 @@ const CREATIONS = num('BENCH_CREATIONS', 50_000);
 /** Idle time before reading RSS: V8's memory reducer gives back the heap grown while loading after ~25 s. */
 const IDLE_MS = num('BENCH_IDLE_MS', 30_000);
 const SCALING_SESSIONS = num('BENCH_SCALING_SESSIONS', 600);
+/** Sockets per load generator for the 50,000 creations (POST /session p50 uses one socket in all). */
+const CREATION_CONNECTIONS = num('BENCH_CREATION_CONNECTIONS', 2);
+/** Cores each server process may use in the scaling figure (a CPU cgroup quota), so the servers, not the machine, are the limit. */
+const SCALING_CPU = num('BENCH_SCALING_CPU', 0.3);
+/** Holders per load generator in the scaling figure: enough sessions in flight for two servers. */
+const SCALING_HOLDERS = num('BENCH_SCALING_HOLDERS', 3);
 /**
  * Another checkout to compare with side by side (BENCH_AB_ROOT): both servers run at once and
  * take turns under the same load generators, so the machine's load hits both alike.
  */
+/** Only these parts (comma-separated: memory, creations, disclosure, issuance, scaling); all by default. */
+const ONLY = (process.env.BENCH_ONLY ?? '').split(',').filter(Boolean);
+const want = (part: string): boolean => ONLY.length === 0 || ONLY.includes(part);
 const AB_ROOT = process.env.BENCH_AB_ROOT ? resolve(process.env.BENCH_AB_ROOT) : undefined;
 const AB_ROUNDS = num('BENCH_AB_ROUNDS', 6);
 const AB_ROUND = num('BENCH_AB_ROUND', 150);
@@ -95,6 +106,38 @@ function cpuMs(pid: number): number {
 function rssBytes(pid: number): number {
   const m = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
   return m ? Number(m[1]) * 1024 : NaN;
+}
+
+/**
+ * Puts a process (all its threads, and those it starts later) in a CPU cgroup of its own limited
+ * to `cores` cores; returns the undo, or undefined where cgroups cannot be written (not root, no
+ * CPU controller), in which case the figure says so.
+ */
+function limitCpu(pid: number, cores: number): (() => void) | undefined {
+  const period = 100_000;
+  const quota = Math.round(cores * period);
+  const v1 = '/sys/fs/cgroup/cpu';
+  const v2 = '/sys/fs/cgroup';
+  try {
+    if (existsSync(join(v1, 'cpu.cfs_quota_us'))) {
+      const dir = join(v1, `irma-bench-${pid}`);
+      mkdirSync(dir);
+      writeFileSync(join(dir, 'cpu.cfs_period_us'), String(period));
+      writeFileSync(join(dir, 'cpu.cfs_quota_us'), String(quota));
+      writeFileSync(join(dir, 'cgroup.procs'), String(pid));
+      return () => rmdirSync(dir);
+    }
+    if (existsSync(join(v2, 'cgroup.controllers'))) {
+      const dir = join(v2, `irma-bench-${pid}`);
+      mkdirSync(dir);
+      writeFileSync(join(dir, 'cpu.max'), `${quota} ${period}`);
+      writeFileSync(join(dir, 'cgroup.procs'), String(pid));
+      return () => rmdirSync(dir);
+    }
+  } catch {
+    // Not allowed here: the caller reports the figure as unlimited.
+  }
+  return undefined;
 }
 
 interface Server {
@@ -173,13 +216,14 @@ interface Run {
 }
 
 /** `count` sessions (or starts) split over the generators, all at once. */
-async function run(gens: LoadGen[], op: 'sessions' | 'starts', base: string | string[], request: unknown, count: number): Promise<Run> {
+async function run(gens: LoadGen[], op: 'sessions' | 'starts', base: string | string[], request: unknown, count: number, connections?: number): Promise<Run> {
   const t = performance.now();
   const reports = await Promise.all(
     gens.map((g, i) => {
       const share = Math.floor(count / gens.length) + (i < count % gens.length ? 1 : 0);
       const b = Array.isArray(base) ? base[i % base.length] : base;
-      return share > 0 ? g.send({ op, base: b, request, count: share }) : Promise.resolve<LoadReport>({ ok: 0, failed: 0, latencies: [], cpuMicros: 0 });
+      const cmd: LoadCommand = op === 'starts' ? { op, base: b, request, count: share, connections } : { op, base: b, request, count: share };
+      return share > 0 ? g.send(cmd) : Promise.resolve<LoadReport>({ ok: 0, failed: 0, latencies: [], cpuMicros: 0 });
     }),
   );
   const r: Run = { ok: 0, failed: 0, wallMs: performance.now() - t, latencies: [], loadCpuMs: 0 };
@@ -223,7 +267,7 @@ interface Figures {
   creationLoadCpuShare?: number;
   /** Server CPU per disclosure session, this checkout vs BENCH_AB_ROOT, taking turns. */
   ab?: Record<string, { self: number; other: number }>;
-  scaling?: { oneProcess: number; twoProcesses: number; ratio: number; loadCpuShare: number; serverCpuShare: number };
+  scaling?: { oneProcess: number; twoProcesses: number; ratio: number; loadCpuShare: number; serverCpuShare: number; cpuLimit?: number };
 }
 
 async function disclosureFigures(label: string, schemesPath: string, args: string[], gens: LoadGen[], figures: Figures): Promise<void> {
@@ -343,7 +387,7 @@ export default async function (): Promise<void> {
     }
 
     // Idle RSS, then RSS per open session, then POST /session at one client.
-    {
+    if (want('memory')) {
       const server = await startServer(publicOnly, []);
       try {
         await new Promise((r) => setTimeout(r, IDLE_MS));
@@ -364,11 +408,11 @@ export default async function (): Promise<void> {
         await server.stop();
       }
     }
-    {
+    if (want('creations')) {
       const server = await startServer(publicOnly, []);
       try {
         const before = cpuMs(server.pid);
-        const r = await run(gens, 'starts', server.base, DISCLOSURE, CREATIONS);
+        const r = await run(gens, 'starts', server.base, DISCLOSURE, CREATIONS, CREATION_CONNECTIONS);
         figures.creationsSeconds = r.wallMs / 1000;
         figures.creationCpuMs = (cpuMs(server.pid) - before) / Math.max(1, r.ok);
         // Near 100% of the cores in sum: the machine, not the server, set the pace.
@@ -384,13 +428,15 @@ export default async function (): Promise<void> {
 
     const redis = await startRedis({ password: PASSWORD });
     const redisArgs = ['--store-type', 'redis', '--redis-addr', redis.addr, '--redis-pw', PASSWORD, '--redis-no-tls'];
-    await disclosureFigures('memory, public keys', publicOnly, [], gens, figures);
-    await disclosureFigures('memory, private keys', REFERENCE_SCHEMES, [], gens, figures);
-    await disclosureFigures('redis, public keys', publicOnly, redisArgs, gens, figures);
-    await disclosureFigures('redis encrypted, public keys', publicOnly, [...redisArgs, '--store-encryption-keys', ENCRYPTION_KEY], gens, figures);
-    await disclosureFigures('redis, private keys', REFERENCE_SCHEMES, redisArgs, gens, figures);
+    if (want('disclosure')) {
+      await disclosureFigures('memory, public keys', publicOnly, [], gens, figures);
+      await disclosureFigures('memory, private keys', REFERENCE_SCHEMES, [], gens, figures);
+      await disclosureFigures('redis, public keys', publicOnly, redisArgs, gens, figures);
+      await disclosureFigures('redis encrypted, public keys', publicOnly, [...redisArgs, '--store-encryption-keys', ENCRYPTION_KEY], gens, figures);
+      await disclosureFigures('redis, private keys', REFERENCE_SCHEMES, redisArgs, gens, figures);
+    }
 
-    {
+    if (want('issuance')) {
       const server = await startServer(REFERENCE_SCHEMES, []);
       try {
         await run(gens, 'sessions', server.base, ISSUANCE, WARMUP);
@@ -401,32 +447,7 @@ export default async function (): Promise<void> {
       }
     }
 
-    // Throughput of one process and of two on the same Redis, under the same load generators.
-    {
-      const servers = [await startServer(publicOnly, redisArgs), await startServer(publicOnly, redisArgs)];
-      try {
-        const bases = servers.map((s) => s.base);
-        await run(gens, 'sessions', bases, DISCLOSURE, WARMUP * 2);
-        const one = await run(gens, 'sessions', bases[0], DISCLOSURE, SCALING_SESSIONS);
-        const cpu0 = servers.map((s) => cpuMs(s.pid));
-        const two = await run(gens, 'sessions', bases, DISCLOSURE, SCALING_SESSIONS);
-        const serverCpu = servers.reduce((sum, s, i) => sum + cpuMs(s.pid) - cpu0[i], 0);
-        const cores = availableParallelism();
-        figures.scaling = {
-          oneProcess: one.ok / (one.wallMs / 1000),
-          twoProcesses: two.ok / (two.wallMs / 1000),
-          ratio: one.wallMs / two.wallMs,
-          // Shares of the machine during the two-process run: near 1 in sum means the cores, not the servers, were the limit.
-          loadCpuShare: two.loadCpuMs / two.wallMs / cores,
-          serverCpuShare: serverCpu / two.wallMs / cores,
-        };
-        console.error(
-          `  scaling: ${fmt(figures.scaling.ratio)}x; during the two-process run the load generators used ${fmt(figures.scaling.loadCpuShare * 100, 0)}% and the servers ${fmt(figures.scaling.serverCpuShare * 100, 0)}% of the ${cores} cores`,
-        );
-      } finally {
-        for (const s of servers) await s.stop();
-      }
-    }
+    if (want('scaling')) await scalingFigures(publicOnly, redisArgs, figures);
   } finally {
     for (const g of gens) g.stop();
     await stopAll();
@@ -436,13 +457,65 @@ export default async function (): Promise<void> {
   report(figures);
 }
 
+/**
+ * Sessions per second of one process and of two on the same Redis. Each server process gets a
+ * CPU cgroup limited to SCALING_CPU cores, so on a small machine the servers are the bottleneck,
+ * not the cores the load generators share with them; the load generators' and servers' shares of
+ * the machine are reported beside the ratio.
+ */
+async function scalingFigures(publicOnly: string, redisArgs: string[], figures: Figures): Promise<void> {
+  const gens: LoadGen[] = [];
+  const servers: Server[] = [];
+  const undo: (() => void)[] = [];
+  try {
+    for (let i = 0; i < CLIENTS; i++) gens.push(await LoadGen.start(SCALING_HOLDERS, REFERENCE_SCHEMES));
+    const setup = await startServer(REFERENCE_SCHEMES, []);
+    try {
+      await Promise.all(gens.map((g) => g.send({ op: 'issue', base: setup.base, request: ISSUANCE })));
+    } finally {
+      await setup.stop();
+    }
+    servers.push(await startServer(publicOnly, redisArgs), await startServer(publicOnly, redisArgs));
+    let limited = true;
+    for (const s of servers) {
+      const u = limitCpu(s.pid, SCALING_CPU);
+      if (u) undo.push(u);
+      else limited = false;
+    }
+    const bases = servers.map((s) => s.base);
+    await run(gens, 'sessions', bases, DISCLOSURE, WARMUP * 4);
+    const one = await run(gens, 'sessions', bases[0], DISCLOSURE, SCALING_SESSIONS);
+    const cpu0 = servers.map((s) => cpuMs(s.pid));
+    const two = await run(gens, 'sessions', bases, DISCLOSURE, SCALING_SESSIONS);
+    const serverCpu = servers.reduce((sum, s, i) => sum + cpuMs(s.pid) - cpu0[i], 0);
+    const cores = availableParallelism();
+    figures.scaling = {
+      oneProcess: one.ok / (one.wallMs / 1000),
+      twoProcesses: two.ok / (two.wallMs / 1000),
+      ratio: one.wallMs / two.wallMs,
+      loadCpuShare: two.loadCpuMs / two.wallMs / cores,
+      serverCpuShare: serverCpu / two.wallMs / cores,
+      cpuLimit: limited ? SCALING_CPU : undefined,
+    };
+    console.error(
+      `  scaling: ${fmt(figures.scaling.ratio)}x (${limited ? `each server limited to ${SCALING_CPU} cores` : 'servers NOT limited: no writable CPU cgroup'}); ` +
+        `during the two-process run the load generators used ${fmt(figures.scaling.loadCpuShare * 100, 0)}% and the servers ${fmt(figures.scaling.serverCpuShare * 100, 0)}% of the ${cores} cores`,
+    );
+  } finally {
+    for (const s of servers) await s.stop();
+    for (const u of undo) u();
+    for (const g of gens) g.stop();
+  }
+}
+
 function report(figures: Figures): void {
   console.log(`\nServer CPU per session at ${CLIENTS} concurrent clients (separate processes), ${figures.machine.cores} cores, Node ${figures.machine.node}`);
   console.log(table(figures));
   if (figures.scaling) {
     console.log(
-      `\nScaling: the load generators used ${fmt(figures.scaling.loadCpuShare * 100, 0)}% and the two servers ${fmt(figures.scaling.serverCpuShare * 100, 0)}% of the machine's cores; ` +
-        'the ratio only shows server scaling when their sum is well below 100%.',
+      `\nScaling: ${figures.scaling.cpuLimit === undefined ? 'servers unlimited (no writable CPU cgroup)' : `each server process limited to ${figures.scaling.cpuLimit} cores by a CPU cgroup`}; ` +
+        `the load generators used ${fmt(figures.scaling.loadCpuShare * 100, 0)}% and the two servers ${fmt(figures.scaling.serverCpuShare * 100, 0)}% of the machine's cores ` +
+        '(the ratio shows server scaling only while their sum stays well below 100%).',
     );
   }
   const dir = join(HERE, 'results');

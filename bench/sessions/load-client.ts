@@ -8,12 +8,13 @@ import { join } from 'node:path';
 import { IrmaClient } from '../../src/client/client.js';
 import { loadSchemes } from '../../src/scheme/loader.js';
 import type { SchemeRegistry } from '../../src/scheme/types.js';
+import { rawRequests } from './raw-http.js';
 
 export type LoadCommand =
   | { op: 'init'; schemesPath: string; concurrency: number }
   | { op: 'issue'; base: string; request: unknown }
   | { op: 'sessions'; base: string; request: unknown; count: number }
-  | { op: 'starts'; base: string; request: unknown; count: number }
+  | { op: 'starts'; base: string; request: unknown; count: number; connections?: number }
   | { op: 'exit' };
 
 export interface LoadReport {
@@ -82,8 +83,13 @@ async function handle(cmd: LoadCommand): Promise<LoadReport | undefined> {
       return loops(clients.length, (c) => runOne(c, cmd.base, cmd.request));
     case 'sessions':
       return loops(cmd.count, (c) => runOne(c, cmd.base, cmd.request));
-    case 'starts':
-      return loops(cmd.count, async () => void (await startSession(cmd.base, cmd.request)));
+    case 'starts': {
+      // Starts only: the lean client, so the figures are the server's and not fetch's.
+      const cpu = process.cpuUsage();
+      const r = await rawRequests(`${cmd.base}/session`, 'POST', JSON.stringify(cmd.request), cmd.count, cmd.connections ?? clients.length);
+      const used = process.cpuUsage(cpu);
+      return { ...r, cpuMicros: used.user + used.system };
+    }
     case 'exit':
       for (const d of dirs) rmSync(d, { recursive: true, force: true });
       process.exit(0);

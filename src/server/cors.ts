@@ -6,9 +6,10 @@ const ALLOWED_METHODS = new Set(['GET', 'POST', 'DELETE']);
 const ALLOWED_HEADERS = new Set(['accept', 'authorization', 'content-type', 'cache-control', 'origin']);
 
 export function registerCors(app: FastifyInstance): void {
-  app.addHook('onRequest', async (request, reply) => {
+  // A callback hook: every request runs it, and most have no Origin.
+  app.addHook('onRequest', (request, reply, done) => {
     const origin = request.headers.origin;
-    if (origin === undefined) return;
+    if (origin === undefined) return done();
     reply.header('Vary', 'Origin');
     const preflightMethod = request.headers['access-control-request-method'];
     if (request.method === 'OPTIONS' && typeof preflightMethod === 'string') {
@@ -24,8 +25,11 @@ export function registerCors(app: FastifyInstance): void {
         reply.header('Access-Control-Allow-Methods', method);
         if (requested.length > 0) reply.header('Access-Control-Allow-Headers', requested.join(', '));
       }
-      return reply.code(200).send();
+      // Answered here: a callback hook that sends does not call done.
+      reply.code(200).send();
+      return;
     }
     reply.header('Access-Control-Allow-Origin', '*');
+    done();
   });
 }

@@ -23,13 +23,15 @@ function errorTypeOf(payload: unknown): string {
 }
 
 export function registerRequestMetrics(app: FastifyInstance, metrics: ServerMetrics): void {
-  app.addHook('onSend', async (_request, reply, payload) => {
+  // Callback hooks: every request runs them (see request-log.ts).
+  app.addHook('onSend', (_request, reply, payload, done) => {
     if (reply.statusCode >= 400) metrics.rejected.inc({ status: String(reply.statusCode), error: errorTypeOf(payload) });
-    return payload;
+    done(null, payload);
   });
-  app.addHook('onResponse', async (request, reply) => {
+  app.addHook('onResponse', (request, reply, done) => {
     const labels = { method: request.method, route: routeOf(request), status: String(reply.statusCode) };
     metrics.httpDuration.observe(labels, reply.elapsedTime / 1000);
+    done();
   });
 }
 

@@ -3,7 +3,8 @@
 // store (sessions started/finished, store latency and errors), the metered checker (verification
 // time), the HTTP hooks (request durations, rejected requests); gauges read their sources when
 // scraped (crypto queue, SSE listeners).
-import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
+import { collectDefaultMetrics, Counter, Gauge, Registry } from 'prom-client';
+import { LeanHistogram } from './lean-histogram.js';
 import type { Session } from '../session/session.js';
 
 /** Values read at scrape time; a source that is absent (no worker pool) leaves its gauge out. */
@@ -41,45 +42,45 @@ export class ServerMetrics {
     labelNames: ['type', 'status'] as const,
     registers: [this.registry],
   });
-  readonly sessionDuration = new Histogram({
-    name: 'irma_session_duration_seconds',
-    help: 'Time from a session\'s start to its final status, by type and status',
-    labelNames: ['type', 'status'] as const,
-    buckets: [1, 2, 5, 10, 30, 60, 120, 300, 600, 900, 1800],
-    registers: [this.registry],
-  });
-  readonly verificationDuration = new Histogram({
-    name: 'irma_proof_verification_duration_seconds',
-    help: 'Time to verify the proofs of a session (queueing for a crypto worker included), by kind and proof status',
-    labelNames: ['kind', 'proof_status'] as const,
-    buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
-    registers: [this.registry],
-  });
+  readonly sessionDuration = new LeanHistogram(
+    'irma_session_duration_seconds',
+    'Time from a session\'s start to its final status, by type and status',
+    ['type', 'status'] as const,
+    [1, 2, 5, 10, 30, 60, 120, 300, 600, 900, 1800],
+    this.registry,
+  );
+  readonly verificationDuration = new LeanHistogram(
+    'irma_proof_verification_duration_seconds',
+    'Time to verify the proofs of a session (queueing for a crypto worker included), by kind and proof status',
+    ['kind', 'proof_status'] as const,
+    [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
+    this.registry,
+  );
   readonly cryptoInFlight = new Gauge({
     name: 'irma_crypto_jobs_in_flight',
     help: 'Proof verifications and issuances queued or running',
     registers: [this.registry],
   });
-  readonly storeDuration = new Histogram({
-    name: 'irma_store_operation_duration_seconds',
-    help: 'Session store operation latency, by operation',
-    labelNames: ['operation'] as const,
-    buckets: [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5],
-    registers: [this.registry],
-  });
+  readonly storeDuration = new LeanHistogram(
+    'irma_store_operation_duration_seconds',
+    'Session store operation latency, by operation',
+    ['operation'] as const,
+    [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5],
+    this.registry,
+  );
   readonly storeErrors = new Counter({
     name: 'irma_store_errors_total',
     help: 'Session store operations that failed (unknown sessions are not counted), by operation and error code',
     labelNames: ['operation', 'code'] as const,
     registers: [this.registry],
   });
-  readonly httpDuration = new Histogram({
-    name: 'irma_http_request_duration_seconds',
-    help: 'HTTP request duration, by method, route template and status code',
-    labelNames: ['method', 'route', 'status'] as const,
-    buckets: [0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
-    registers: [this.registry],
-  });
+  readonly httpDuration = new LeanHistogram(
+    'irma_http_request_duration_seconds',
+    'HTTP request duration, by method, route template and status code',
+    ['method', 'route', 'status'] as const,
+    [0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
+    this.registry,
+  );
   readonly rejected = new Counter({
     name: 'irma_http_requests_rejected_total',
     help: 'Requests answered with an error status, by status code and protocol error type',
