@@ -49,7 +49,7 @@ const CREATION_CONNECTIONS = num('BENCH_CREATION_CONNECTIONS', 2);
 /** Cores each server process may use in the scaling figure (a CPU cgroup quota), so the servers, not the machine, are the limit. */
 const SCALING_CPU = num('BENCH_SCALING_CPU', 0.3);
 /** Holders per load generator in the scaling figure: enough sessions in flight for two servers. */
-const SCALING_HOLDERS = num('BENCH_SCALING_HOLDERS', 3);
+const SCALING_HOLDERS = num('BENCH_SCALING_HOLDERS', 10);
 /**
  * Another checkout to compare with side by side (BENCH_AB_ROOT): both servers run at once and
  * take turns under the same load generators, so the machine's load hits both alike.
@@ -114,7 +114,8 @@ function rssBytes(pid: number): number {
  * CPU controller), in which case the figure says so.
  */
 function limitCpu(pid: number, cores: number): (() => void) | undefined {
-  const period = 100_000;
+  // A short period: a throttled server stalls for at most the rest of it, not 100 ms.
+  const period = 20_000;
   const quota = Math.round(cores * period);
   const v1 = '/sys/fs/cgroup/cpu';
   const v2 = '/sys/fs/cgroup';
@@ -484,11 +485,14 @@ async function scalingFigures(publicOnly: string, redisArgs: string[], figures: 
     }
     const bases = servers.map((s) => s.base);
     await run(gens, 'sessions', bases, DISCLOSURE, WARMUP * 4);
+    const before = cpuMs(servers[0].pid);
     const one = await run(gens, 'sessions', bases[0], DISCLOSURE, SCALING_SESSIONS);
+    const oneCpu = (cpuMs(servers[0].pid) - before) / one.ok;
     const cpu0 = servers.map((s) => cpuMs(s.pid));
     const two = await run(gens, 'sessions', bases, DISCLOSURE, SCALING_SESSIONS);
     const serverCpu = servers.reduce((sum, s, i) => sum + cpuMs(s.pid) - cpu0[i], 0);
     const cores = availableParallelism();
+    console.error(`  scaling: server CPU per session ${fmt(oneCpu)} ms with one process, ${fmt(serverCpu / two.ok)} ms with two`);
     figures.scaling = {
       oneProcess: one.ok / (one.wallMs / 1000),
       twoProcesses: two.ok / (two.wallMs / 1000),
