@@ -170,16 +170,17 @@ export class RedisStore<T extends StoredSession> implements SessionStore<T> {
       const read = await this.#read(clientToken);
       if (read === undefined) throw new StoreError('SESSION_UNKNOWN', 'session unknown or expired');
       const current = this.#parse(read.json, clientToken);
+      // Taken before the mutation runs, which may edit `current` (strings cannot be edited in place).
+      const stored = { clientToken: current.clientToken, requestorToken: current.requestorToken };
       const outcome = mutate(current);
       if (outcome.value === undefined) return outcome.result;
       const ttlMs = outcome.ttlMs ?? 0;
       checkTtl(ttlMs);
-      // `current` may have been edited by the mutation; the tokens are checked against the stored text.
-      checkTokensKept(this.#parse(read.json, clientToken), outcome.value);
+      checkTokensKept(stored, outcome.value);
 
       const keys = this.keysOf(clientToken, outcome.value.requestorToken);
-      const stored = `${read.version + 1}:${this.#codec.seal(JSON.stringify(outcome.value), keys.session)}`;
-      const args = [String(read.version), stored, String(Math.ceil(ttlMs)), this.#backend.publishCommand, keys.channel];
+      const sealed = `${read.version + 1}:${this.#codec.seal(JSON.stringify(outcome.value), keys.session)}`;
+      const args = [String(read.version), sealed, String(Math.ceil(ttlMs)), this.#backend.publishCommand, keys.channel];
       const durable = outcome.durable === true && this.#options.waitReplicas > 0;
       let written = false;
       let committed: unknown;
