@@ -12,9 +12,15 @@
 // fall out while the ones every session uses stay.
 
 /** First members per cache generation; the cache holds at most twice as many. */
-const GENERATION = 1024;
+const GENERATION = 512;
 /** Stored nodes kept per first member; past it the newest makes way, so the first ones found stay. */
 const CANDIDATES = 4;
+/**
+ * Nodes bigger than this (roughly, in bytes, counting what they hold that is not shared) are
+ * shared neither way: the cache keeps its nodes after their sessions end, so this bounds it
+ * (2 x GENERATION x CANDIDATES x MAX_WEIGHT = 4 MB at worst), and big sub-trees rarely repeat.
+ */
+const MAX_WEIGHT = 1024;
 /** Longer strings are not interned: replay answers and the like are one-offs. */
 const MAX_STRING = 256;
 /** Cache key of empty arrays and objects, which have no first member. */
@@ -46,6 +52,8 @@ type Node = Record<string | number, unknown>;
 export class ValueSharer {
   readonly #nodes = new Generations<unknown, Node[]>();
   readonly #strings = new Generations<string, string>();
+  /** Rough size of what the last #share or #shareMember kept of its own (nothing shared). */
+  #weight = 0;
 
   /**
    * Freezes `root` and everything reachable from it, in place, and returns it; its unfrozen
@@ -68,8 +76,9 @@ export class ValueSharer {
     return root;
   }
 
-  /** Replaces object member `name` of `node` by its shared copy, freezing what it keeps. */
+  /** Replaces object member `name` of `node` by its shared copy, freezing what it keeps; sets #weight. */
   #shareMember(node: Node, name: string | number, value: unknown): void {
+    this.#weight = typeof value === 'string' ? 16 + value.length : 8;
     if (value === null || Object.isFrozen(value)) return;
     if (typeof value === 'object') {
       if (isPlain(value)) {
@@ -77,31 +86,48 @@ export class ValueSharer {
         if (shared !== value) node[name] = shared;
       } else {
         deepFreezeRest(value);
+        this.#weight = Infinity;
       }
     } else if (typeof value === 'function') {
       deepFreezeRest(value);
+      this.#weight = Infinity;
     }
   }
 
   /** The stored node equal to `node` (unfrozen, plain), or `node` itself, frozen, from now on a candidate. */
   #share(node: Node): Node {
     let first: unknown = EMPTY;
+    let weight = 32;
     if (Array.isArray(node)) {
-      for (let i = 0; i < node.length; i++) this.#shareMember(node, i, node[i]);
+      for (let i = 0; i < node.length; i++) {
+        this.#shareMember(node, i, node[i]);
+        weight += this.#weight;
+      }
       if (node.length > 0) first = node[0];
     } else {
       let seen = false;
       for (const name in node) {
         this.#shareMember(node, name, node[name]);
+        weight += this.#weight;
         if (!seen) {
           first = node[name];
           seen = true;
         }
       }
     }
+    if (weight > MAX_WEIGHT) {
+      Object.freeze(node);
+      this.#weight = weight;
+      return node;
+    }
     const candidates = this.#nodes.get(first);
     if (candidates !== undefined) {
-      for (const candidate of candidates) if (sameMembers(candidate, node)) return candidate;
+      for (const candidate of candidates) {
+        if (sameMembers(candidate, node)) {
+          this.#weight = 8;
+          return candidate;
+        }
+      }
     }
     // New: it becomes a candidate itself, with its strings interned first, so that requests,
     // which are never equal (each has its nonce), still share their constant strings.
@@ -110,6 +136,7 @@ export class ValueSharer {
     if (candidates === undefined) this.#nodes.set(first, [node]);
     else if (candidates.length < CANDIDATES) candidates.push(node);
     else candidates[candidates.length - 1] = node;
+    this.#weight = weight;
     return node;
   }
 

@@ -68,3 +68,15 @@ describe('ValueSharer', () => {
     expect(last.request['@context']).toBe(first.request['@context']);
   });
 });
+
+describe('ValueSharer bounds', () => {
+  it('does not keep big sub-trees, which would outlive their sessions in its cache', () => {
+    const sharer = new ValueSharer();
+    const big = () => ({ list: Array.from({ length: 100 }, (_, i) => `attribute-${i}`), small: ['x'] });
+    const a = sharer.freeze({ v: big() });
+    const b = sharer.freeze({ v: big() });
+    expect(b.v.list).not.toBe(a.v.list);
+    expect(b.v.small).toBe(a.v.small);
+    expect(Object.isFrozen(b.v.list)).toBe(true);
+  });
+});
