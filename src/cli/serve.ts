@@ -2,6 +2,7 @@
 import { once } from 'node:events';
 import { demoPageEnabled, registerDemoRoutes } from '../web/demo-routes.js';
 import { validateOptionsAgainstSchemes, type ServerOptions } from '../server/options.js';
+import { startIdleTrim } from '../server/idle-trim.js';
 import { DEFAULT_SHUTDOWN_GRACE_PERIOD } from '../server/shutdown.js';
 import { configure, type Configured } from './configure.js';
 import { configurationFailure } from './logger.js';
@@ -41,10 +42,12 @@ export async function serveCommand(flags: Record<string, unknown>, env: Env, io:
   }
   io.onListening?.(server.url);
   const updater = await startSchemeUpdater(options, loaded.useDemoScheme, server, logger);
+  const trim = startIdleTrim();
 
   const by = await stopRequested(io.signal);
   logger.info({ gracePeriod: options.shutdownGracePeriod ?? DEFAULT_SHUTDOWN_GRACE_PERIOD }, 'stopping: finishing requests in flight');
   await updater?.stop();
+  trim.stop();
   // A second signal means: stop now.
   const force = new AbortController();
   const stopNow = stopRequested(undefined, force.signal).then(() => force.abort());

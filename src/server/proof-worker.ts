@@ -6,6 +6,7 @@ import { loadSchemes } from '../scheme/loader.js';
 import { parseClientJson } from '../protocol/client-json.js';
 import type { JsonValue } from '../session/session.js';
 import { createProofChecker } from './proof-checker.js';
+import { startIdleTrim } from './idle-trim.js';
 import { errorToWire, type CheckRequest, type WorkerMessage, type WorkerSetup } from './proof-worker-wire.js';
 
 const port = parentPort;
@@ -34,3 +35,6 @@ port.on('message', (req: CheckRequest) => {
   );
 });
 send({ ready: true });
+// Loading the schemes grew this thread's young generation as a burst of requests grows the main
+// thread's; V8 gives it back only if a GC runs while the thread idles, so the same trim runs here.
+startIdleTrim();

@@ -3,10 +3,11 @@
 // Stored sessions are deeply frozen and handed out as they are, never copied: a reader cannot
 // change what others see, and a mutation builds its new session beside the current one (sharing
 // the members it keeps) instead of editing it. Copying on every get and update cost more than
-// anything else in the store.
+// anything else in the store. Sub-trees equal to ones other sessions hold are replaced by those
+// while freezing (see shared-values.ts), since most of an open session is the same as the next.
 //
 // A mutation is synchronous, so read, mutate and write happen without yielding to the event
-// loop; the version check still guards the write so the code mirrors the Redis store's
+// loop; the identity check of the entry still guards the write so the code mirrors the Redis store's
 // compare-and-set and stays correct if the read is ever made asynchronous.
 
 import { EventEmitter } from 'node:events';
@@ -17,13 +18,18 @@ import {
   type StoredSession,
   type Unsubscribe,
 } from './store.js';
-import { deepFreeze } from './frozen.js';
+import { ValueSharer } from './shared-values.js';
 import { checkTokensKept, checkTtl } from './write-checks.js';
 
-interface Entry<T> {
-  value: T;
-  version: number;
-  expiresAt: number;
+// One per open session, so it holds only what a session needs: the value's identity already tells
+// a concurrent write apart (each write stores a new frozen object), so there is no version, and the
+// expiry counts from the store's start so it stays a small integer instead of a boxed double.
+class Entry<T> {
+  constructor(
+    readonly value: T,
+    /** Milliseconds after the store's #base. */
+    readonly expiresAt: number,
+  ) {}
 }
 
 export interface MemoryStoreOptions {
@@ -38,11 +44,14 @@ export class MemoryStore<T extends StoredSession> implements SessionStore<T> {
   readonly #tokens = new Map<string, string>();
   readonly #events = new EventEmitter();
   readonly #now: () => number;
+  readonly #base: number;
+  readonly #sharer = new ValueSharer();
   readonly #sweeper: NodeJS.Timeout;
   #closed = false;
 
   constructor(options: MemoryStoreOptions = {}) {
     this.#now = options.now ?? Date.now;
+    this.#base = this.#now();
     // A session page may hold many SSE listeners on one session.
     this.#events.setMaxListeners(0);
     this.#sweeper = setInterval(() => this.#sweep(), options.sweepIntervalMs ?? 10_000);
@@ -58,7 +67,7 @@ export class MemoryStore<T extends StoredSession> implements SessionStore<T> {
       throw new StoreError('CONFLICT', 'session token already taken');
     }
     // Frozen in place, not copied: a value handed to the store is the store's from then on.
-    this.#sessions.set(ct, { value: deepFreeze(value), version: 1, expiresAt: this.#now() + ttlMs });
+    this.#sessions.set(ct, new Entry(this.#sharer.freeze(value), this.#clock() + ttlMs));
     this.#tokens.set(rt, ct);
   }
 
@@ -86,8 +95,8 @@ export class MemoryStore<T extends StoredSession> implements SessionStore<T> {
       throw new StoreError('CONFLICT', 'session changed during update');
     }
     // Frozen in place: the new session is the mutation's own object, made for this write.
-    const stored = deepFreeze(outcome.value);
-    this.#sessions.set(clientToken, { value: stored, version: read.version + 1, expiresAt: this.#now() + ttlMs });
+    const stored = this.#sharer.freeze(outcome.value);
+    this.#sessions.set(clientToken, new Entry(stored, this.#clock() + ttlMs));
     this.#emit(clientToken, stored);
     return outcome.result;
   }
@@ -136,7 +145,7 @@ export class MemoryStore<T extends StoredSession> implements SessionStore<T> {
   #live(clientToken: string): Entry<T> | undefined {
     const entry = this.#sessions.get(clientToken);
     if (entry === undefined) return undefined;
-    if (entry.expiresAt <= this.#now()) {
+    if (entry.expiresAt <= this.#clock()) {
       this.#drop(clientToken, entry);
       return undefined;
     }
@@ -160,8 +169,13 @@ export class MemoryStore<T extends StoredSession> implements SessionStore<T> {
     }
   }
 
+  /** Milliseconds since the store started: small integers (V8 smis) for ~24 days of uptime. */
+  #clock(): number {
+    return this.#now() - this.#base;
+  }
+
   #sweep(): void {
-    const now = this.#now();
+    const now = this.#clock();
     for (const [ct, entry] of this.#sessions) {
       if (entry.expiresAt <= now) this.#drop(ct, entry);
     }
