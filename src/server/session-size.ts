@@ -4,7 +4,6 @@
 import { ProtocolError } from '../protocol/errors.js';
 import type { Session } from '../session/session.js';
 import type { Mutation, SessionStore } from '../store/store.js';
-import { deepFreeze } from '../store/frozen.js';
 import { jsonBytes } from './json-size.js';
 
 function sizeError(session: Session, maxBytes: number): ProtocolError | undefined {
@@ -18,9 +17,9 @@ export function boundSessionSize(store: SessionStore<Session>, maxBytes: number)
   if (maxBytes <= 0) return store;
   return {
     create(value, ttlMs) {
-      // Frozen first (the memory store would freeze it anyway), so the sizes measured now are
-      // remembered for the session's later versions, which share these members.
-      const tooLarge = sizeError(deepFreeze(value), maxBytes);
+      // Not frozen here: the memory store freezes a new session while sharing its parts with
+      // other sessions, and those shared frozen parts are measured once for all of them.
+      const tooLarge = sizeError(value, maxBytes);
       return tooLarge ? Promise.reject(tooLarge) : store.create(value, ttlMs);
     },
     get: (ct) => store.get(ct),

@@ -1,9 +1,14 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { deepFreeze } from '../../src/store/frozen.js';
 import { jsonBytes } from '../../src/server/json-size.js';
 
 const exact = (v: unknown) => Buffer.byteLength(JSON.stringify(v));
+
+function deepFreeze(v: unknown): void {
+  if (v === null || typeof v !== 'object') return;
+  Object.freeze(v);
+  for (const m of Object.values(v)) deepFreeze(m);
+}
 
 describe('jsonBytes', () => {
   it('equals the UTF-8 length of JSON.stringify, frozen and shared members included', () => {
