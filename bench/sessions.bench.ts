@@ -13,6 +13,7 @@
 //
 // Prints a markdown table; writes the same figures as JSON to bench/results/ (not committed).
 import { spawn, execFileSync, type ChildProcess } from 'node:child_process';
+import { createDiffieHellman, generatePrimeSync, randomBytes } from 'node:crypto';
 import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmdirSync, rmSync, writeFileSync } from 'node:fs';
 import { availableParallelism, cpus, tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
@@ -90,6 +91,35 @@ const REFERENCE = {
     idleRss: '125–133',
   },
 };
+
+// ---- how fast this machine is --------------------------------------------------------------
+
+/** Issue 8's machine, where the Go figures were taken: ~0.25 µs per 1024-bit modular multiplication in OpenSSL. */
+const REFERENCE_MUL_MICROS = 0.25;
+
+/**
+ * OpenSSL's 1024-bit modular multiplication here (node:crypto's modexp, ~1,230 multiplications per
+ * full-length exponent with a 5-bit window), and how much slower than the machine the Go figures
+ * come from. Virtual machines of one kind differ by 1.5-2x between days; the Go column is then only
+ * comparable after scaling by this factor.
+ */
+function machineSpeed(): { mulMicros: number; speedFactor: number } {
+  const prime = (bits: number) => generatePrimeSync(bits, { bigint: true }) as bigint;
+  const n = prime(512) * prime(512);
+  const hex = (x: bigint) => x.toString(16).padStart(256, '0');
+  const dh = createDiffieHellman(Buffer.from(hex(n), 'hex'), Buffer.from([2]));
+  let best = Infinity;
+  for (let round = 0; round < 5; round++) {
+    const t = performance.now();
+    for (let i = 0; i < 200; i++) {
+      dh.setPrivateKey(randomBytes(128));
+      dh.generateKeys();
+    }
+    best = Math.min(best, (performance.now() - t) / 200);
+  }
+  const mulMicros = (best * 1000) / 1230;
+  return { mulMicros, speedFactor: mulMicros / REFERENCE_MUL_MICROS };
+}
 
 // ---- the server process -------------------------------------------------------------------
 
@@ -254,7 +284,7 @@ async function window(server: Server, gens: LoadGen[], request: unknown, count: 
 // ---- the figures --------------------------------------------------------------------------
 
 interface Figures {
-  machine: { cores: number; cpu: string; node: string };
+  machine: { cores: number; cpu: string; node: string; mulMicros: number; speedFactor: number };
   settings: Record<string, number>;
   disclosure: Record<string, { cold: number; steady: number; coldP50Ms: number; steadyPerSecond: number }>;
   issuanceCpuMs?: number;
@@ -362,7 +392,7 @@ export default async function (): Promise<void> {
   }
   const publicOnly = schemesWithoutPrivateKeys();
   const figures: Figures = {
-    machine: { cores: availableParallelism(), cpu: cpus()[0]?.model ?? '', node: process.version },
+    machine: { cores: availableParallelism(), cpu: cpus()[0]?.model ?? '', node: process.version, ...machineSpeed() },
     settings: { CLIENTS, WARMUP, COLD_COUNT, STEADY_AFTER, STEADY_COUNT, ISSUANCES, OPEN_SESSIONS, P50_STARTS, CREATIONS, IDLE_MS, SCALING_SESSIONS },
     disclosure: {},
   };
@@ -513,7 +543,12 @@ async function scalingFigures(publicOnly: string, redisArgs: string[], figures: 
 }
 
 function report(figures: Figures): void {
-  console.log(`\nServer CPU per session at ${CLIENTS} concurrent clients (separate processes), ${figures.machine.cores} cores, Node ${figures.machine.node}`);
+  const m = figures.machine;
+  console.log(`\nServer CPU per session at ${CLIENTS} concurrent clients (separate processes), ${m.cores} cores, Node ${m.node}`);
+  console.log(
+    `This machine: ${fmt(m.mulMicros, 3)} µs per 1024-bit modular multiplication (OpenSSL), ${fmt(m.speedFactor)}x the time on the machine of the Go figures; ` +
+      `the Go reference scaled to this machine would read ${fmt(REFERENCE.goCpuMemory * m.speedFactor, 1)} ms (memory) and ${fmt(REFERENCE.goCpuRedis * m.speedFactor, 1)} ms (Redis) per session.`,
+  );
   console.log(table(figures));
   if (figures.scaling) {
     console.log(
