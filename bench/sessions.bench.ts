@@ -10,11 +10,15 @@
 // after STEADY_AFTER. Quick run: BENCH_STEADY_AFTER=600 BENCH_CREATIONS=5000 npm run bench -- sessions
 // One part only: BENCH_ONLY=memory,creations,disclosure,issuance,scaling (comma-separated).
 // Session starts (creations, POST /session p50) go through a lean HTTP client (sessions/raw-http.ts).
+// Each disclosure window also splits the server's CPU by thread: main, crypto workers, V8/libuv helpers.
+// Profiling: BENCH_NODE_ARGS (and BENCH_AB_NODE_ARGS for BENCH_AB_ROOT's server) are node flags for
+// the server process, e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof" (a profile per thread);
+// BENCH_SELF_ARGS are server flags for this checkout's server in the A/B, e.g. "--crypto-workers 0".
 //
 // Prints a markdown table; writes the same figures as JSON to bench/results/ (not committed).
 import { spawn, execFileSync, type ChildProcess } from 'node:child_process';
 import { createDiffieHellman, generatePrimeSync, randomBytes } from 'node:crypto';
-import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmdirSync, rmSync, writeFileSync } from 'node:fs';
+import { cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmdirSync, rmSync, writeFileSync } from 'node:fs';
 import { availableParallelism, cpus, tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -126,11 +130,40 @@ function machineSpeed(): { mulMicros: number; speedFactor: number } {
 const CLK_TCK = Number(execFileSync('getconf', ['CLK_TCK']).toString().trim()) || 100;
 
 /** CPU time of a process and all its threads so far, in milliseconds. */
-function cpuMs(pid: number): number {
-  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+function cpuMs(pid: number, tid?: number): number {
+  const stat = readFileSync(tid === undefined ? `/proc/${pid}/stat` : `/proc/${pid}/task/${tid}/stat`, 'utf8');
   const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
   // fields[0] is the state (field 3 of stat(5)); utime and stime are fields 14 and 15.
   return ((Number(fields[11]) + Number(fields[12])) * 1000) / CLK_TCK;
+}
+
+/** CPU milliseconds of each thread of the process, by thread id. */
+function threadCpuMs(pid: number): Map<number, number> {
+  const out = new Map<number, number>();
+  for (const tid of readdirSync(`/proc/${pid}/task`)) {
+    try {
+      out.set(Number(tid), cpuMs(pid, Number(tid)));
+    } catch {
+      // the thread ended between listing and reading
+    }
+  }
+  return out;
+}
+
+/**
+ * Where a window's server CPU went: the main thread (its id is the process's), the crypto workers
+ * (threads that did not exist before the first session, which starts them), and the rest (V8's
+ * compiler and GC helper threads, libuv's pool), per session.
+ */
+function threadShares(pid: number, startup: Set<number>, before: Map<number, number>, after: Map<number, number>, sessions: number): ThreadShares {
+  const shares = { main: 0, workers: 0, helpers: 0 };
+  for (const [tid, ms] of after) {
+    const used = (ms - (before.get(tid) ?? 0)) / Math.max(1, sessions);
+    if (tid === pid) shares.main += used;
+    else if (startup.has(tid)) shares.helpers += used;
+    else shares.workers += used;
+  }
+  return shares;
 }
 
 function rssBytes(pid: number): number {
@@ -175,6 +208,8 @@ interface Server {
   pid: number;
   base: string;
   stop(): Promise<void>;
+  /** Threads that ran before any session: V8's and libuv's helpers (crypto workers start with the first session). */
+  startupThreads: Set<number>;
 }
 
 async function startServer(schemesPath: string, args: string[], main = MAIN): Promise<Server> {
@@ -182,7 +217,7 @@ async function startServer(schemesPath: string, args: string[], main = MAIN): Pr
   const base = `http://127.0.0.1:${port}`;
   const child: ChildProcess = spawn(
     process.execPath,
-    [main, 'server', '--schemes-path', schemesPath, '--port', String(port), '--listen-addr', '127.0.0.1', '--url', base, '--quiet', '--schemes-update', '0', ...args],
+    [...((main === MAIN ? process.env.BENCH_NODE_ARGS : process.env.BENCH_AB_NODE_ARGS) ?? '').split(' ').filter(Boolean), main, 'server', '--schemes-path', schemesPath, '--port', String(port), '--listen-addr', '127.0.0.1', '--url', base, '--quiet', '--schemes-update', '0', ...args],
     { stdio: ['ignore', 'ignore', 'inherit'], cwd: ROOT },
   );
   const exited = new Promise<void>((r) => child.once('exit', () => r()));
@@ -199,7 +234,7 @@ async function startServer(schemesPath: string, args: string[], main = MAIN): Pr
     await stop();
     throw err;
   }
-  return { pid: child.pid!, base, stop };
+  return { pid: child.pid!, base, stop, startupThreads: new Set(threadCpuMs(child.pid!).keys()) };
 }
 
 // ---- load generators ----------------------------------------------------------------------
@@ -274,19 +309,28 @@ function percentile(xs: number[], p: number): number {
 }
 
 /** Server CPU per session over one window of `count` sessions. */
-async function window(server: Server, gens: LoadGen[], request: unknown, count: number): Promise<{ cpuMsPerSession: number; p50Ms: number; perSecond: number }> {
+async function window(server: Server, gens: LoadGen[], request: unknown, count: number): Promise<{ cpuMsPerSession: number; p50Ms: number; perSecond: number; threads: ThreadShares }> {
   const before = cpuMs(server.pid);
+  const threadsBefore = threadCpuMs(server.pid);
   const r = await run(gens, 'sessions', server.base, request, count);
   const used = cpuMs(server.pid) - before;
-  return { cpuMsPerSession: used / Math.max(1, r.ok), p50Ms: percentile(r.latencies, 50), perSecond: r.ok / (r.wallMs / 1000) };
+  const threads = threadShares(server.pid, server.startupThreads, threadsBefore, threadCpuMs(server.pid), r.ok);
+  return { cpuMsPerSession: used / Math.max(1, r.ok), p50Ms: percentile(r.latencies, 50), perSecond: r.ok / (r.wallMs / 1000), threads };
 }
 
 // ---- the figures --------------------------------------------------------------------------
 
+/** Server CPU per session by thread: milliseconds. */
+interface ThreadShares {
+  main: number;
+  workers: number;
+  helpers: number;
+}
+
 interface Figures {
   machine: { cores: number; cpu: string; node: string; mulMicros: number; speedFactor: number };
   settings: Record<string, number>;
-  disclosure: Record<string, { cold: number; steady: number; coldP50Ms: number; steadyPerSecond: number }>;
+  disclosure: Record<string, { cold: number; steady: number; coldP50Ms: number; steadyPerSecond: number; coldThreads: ThreadShares; steadyThreads: ThreadShares }>;
   issuanceCpuMs?: number;
   idleRssMB?: number;
   /** Idle again after the first session started the crypto workers. */
@@ -309,15 +353,23 @@ async function disclosureFigures(label: string, schemesPath: string, args: strin
     const between = STEADY_AFTER - WARMUP - COLD_COUNT;
     if (between > 0) await run(gens, 'sessions', server.base, DISCLOSURE, between);
     const steady = await window(server, gens, DISCLOSURE, STEADY_COUNT);
-    figures.disclosure[label] = { cold: cold.cpuMsPerSession, steady: steady.cpuMsPerSession, coldP50Ms: cold.p50Ms, steadyPerSecond: steady.perSecond };
-    console.error(`  ${label}: cold ${cold.cpuMsPerSession.toFixed(2)} ms, steady ${steady.cpuMsPerSession.toFixed(2)} ms of server CPU per session`);
+    figures.disclosure[label] = {
+      cold: cold.cpuMsPerSession,
+      steady: steady.cpuMsPerSession,
+      coldP50Ms: cold.p50Ms,
+      steadyPerSecond: steady.perSecond,
+      coldThreads: cold.threads,
+      steadyThreads: steady.threads,
+    };
+    const split = (t: ThreadShares) => `main ${fmt(t.main)}, crypto workers ${fmt(t.workers)}, V8/libuv helpers ${fmt(t.helpers)}`;
+    console.error(`  ${label}: cold ${fmt(cold.cpuMsPerSession)} ms (${split(cold.threads)}), steady ${fmt(steady.cpuMsPerSession)} ms (${split(steady.threads)}) of server CPU per session`);
   } finally {
     await server.stop();
   }
 }
 
 async function abFigures(label: string, schemesPath: string, gens: LoadGen[], figures: Figures): Promise<void> {
-  const self = await startServer(schemesPath, []);
+  const self = await startServer(schemesPath, (process.env.BENCH_SELF_ARGS ?? '').split(' ').filter(Boolean));
   const other = await startServer(schemesPath, [], join(AB_ROOT!, 'dist', 'cli', 'main.js'));
   try {
     const used = [0, 0];

@@ -110,7 +110,8 @@ interface OwnedChecker {
 
 /**
  * With crypto_workers > 0 the checker runs on worker threads that load the schemes from the
- * configured paths themselves; otherwise on this thread over the server's registry.
+ * configured paths themselves, except ordinary proofs while this thread has time to spare
+ * (nearby-checker.ts); otherwise on this thread over the server's registry.
  */
 async function defaultChecker(o: ServerOptions, schemes: SchemeRegistry, logger: Logger): Promise<OwnedChecker> {
   if (o.cryptoWorkers) {
@@ -122,7 +123,9 @@ async function defaultChecker(o: ServerOptions, schemes: SchemeRegistry, logger:
       startWorkers: 0,
       logger,
     });
-    return { checker: pool, close: () => pool.close() };
+    const { NearbyChecker } = await import('./nearby-checker.js');
+    const { createProofChecker } = await import('./proof-checker.js');
+    return { checker: new NearbyChecker(createProofChecker(schemes, { logger }), pool), close: () => pool.close() };
   }
   const { createProofChecker } = await import('./proof-checker.js');
   return { checker: createProofChecker(schemes, { logger }), close: async () => undefined };

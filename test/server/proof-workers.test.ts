@@ -2,7 +2,7 @@
 // the pool as on the calling thread, errors come back as the same typed errors, a worker that dies
 // mid-call fails its calls cleanly and is replaced, and the server keeps answering while a long
 // crypto job runs.
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -25,7 +25,9 @@ import { ProofWorkerPool } from '../../src/server/proof-workers.js';
 import type { CryptoRefusal } from '../../src/server/crypto-refusal.js';
 import { startSession as startInternal } from '../../src/server/session-factory.js';
 import type { MeteredChecker } from '../../src/server/metered-checker.js';
-import { REFERENCE_SCHEMES, REFERENCE_VECTORS } from '../support/reference.js';
+import type { NearbyChecker } from '../../src/server/nearby-checker.js';
+import { REFERENCE_SCHEMES } from '../support/reference.js';
+import { recordedAt, recordedInput, session, vectors } from '../support/recorded-sessions.js';
 import { makeHarness, referenceSchemes, type Harness } from './harness.js';
 
 // Every Worker the pool creates, so a test can kill one the way a crash would.
@@ -41,26 +43,7 @@ vi.mock('node:worker_threads', async (importOriginal) => {
   return { ...real, Worker: TrackedWorker };
 });
 
-interface Recorded {
-  label: string;
-  requestorRequest: unknown;
-  client: Array<{ method: string; path: string; status: number; requestHeaders: Record<string, string>; requestBody?: unknown; responseBody: unknown }>;
-  requestorResult: Record<string, unknown>;
-}
-const vectors = JSON.parse(readFileSync(REFERENCE_VECTORS, 'utf8')) as { recordedAtUnix: number; sessions: Recorded[] };
-const recordedAt = vectors.recordedAtUnix * 1000;
 const SCHEMES = { schemesPath: REFERENCE_SCHEMES };
-
-function session(label: string): Recorded {
-  return vectors.sessions.find((s) => s.label === label)!;
-}
-
-/** The checker input of a recorded session, as the server builds it from its GET answer. */
-function recordedInput(label: string, message?: unknown): VerificationInput {
-  const rec = session(label);
-  const request = (rec.client[0].responseBody as { request: VerificationInput['request'] }).request;
-  return { request, message: (message ?? rec.client[1].requestBody) as VerificationInput['message'], now: recordedAt };
-}
 
 /** A disclosure whose proof list repeats one 2048-bit proof: hundreds of ms of verification, even native. */
 function longInput(): VerificationInput {
@@ -315,12 +298,14 @@ describe('in the server', () => {
 
   it('stops its workers on close', async () => {
     const server = await createServer(options(2), { logger: pino({ level: 'silent' }) });
-    const checker = (server.ctx.checker as MeteredChecker).inner as ProofWorkerPool;
+    const checker = ((server.ctx.checker as MeteredChecker).inner as NearbyChecker).pool as ProofWorkerPool;
     expect(checker).toBeInstanceOf(ProofWorkerPool);
-    // None before the first session, so an idle server holds no worker's memory.
+    // None before work arrives that this thread leaves to them, so an idle server holds no worker's memory.
     expect(checker.size).toBe(0);
     await server.main.inject({ method: 'POST', url: '/session', headers: { 'content-type': 'application/json' }, payload: JSON.stringify({ '@context': 'https://irma.app/ld/request/disclosure/v2', disclose: [[['irma-demo.MijnOverheid.fullName.firstname']]] }) });
-    expect(checker.size).toBe(2);
+    expect(checker.size).toBe(0);
+    checker.warm();
+    await vi.waitFor(() => expect(checker.size).toBe(2));
     const mine = workers.slice(-2);
     const exits = mine.map((w) => new Promise((r) => w.once('exit', r)));
     await server.close();
@@ -332,11 +317,13 @@ describe('in the server', () => {
     const server = await createServer(options(1), { logger: pino({ level: 'silent' }) });
     try {
       const metered = server.ctx.checker as MeteredChecker;
-      const old = metered.inner as ProofWorkerPool;
+      const old = (metered.inner as NearbyChecker).pool as ProofWorkerPool;
+      expect(old).toBeInstanceOf(ProofWorkerPool);
       // Longer than the reload takes (loading the schemes and starting the new workers).
       const input = longInput();
       const message = input.message as { proofs: unknown[] };
-      const job = settle(old.disclosure({ ...input, message: { ...message, proofs: Array(6).fill(message.proofs).flat() } }));
+      // Through the server's checker, which counts the calls in flight; the job is big, so the workers run it.
+      const job = settle(metered.inner.disclosure({ ...input, message: { ...message, proofs: Array(6).fill(message.proofs).flat() } }));
       await server.reloadSchemes();
       expect(server.ctx.checker).not.toBe(metered);
       expect(await job).toEqual({ ok: true, value: { proofStatus: 'INVALID' } });
