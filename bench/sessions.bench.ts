@@ -62,6 +62,8 @@ const SCALING_HOLDERS = num('BENCH_SCALING_HOLDERS', 10);
 /** Only these parts (comma-separated: memory, creations, disclosure, issuance, scaling); all by default. */
 const ONLY = (process.env.BENCH_ONLY ?? '').split(',').filter(Boolean);
 const want = (part: string): boolean => ONLY.length === 0 || ONLY.includes(part);
+/** Only these disclosure set-ups (labels separated by ';', e.g. "memory, public keys"); all by default. */
+const DISCLOSURE_ONLY = process.env.BENCH_DISCLOSURE;
 const AB_ROOT = process.env.BENCH_AB_ROOT ? resolve(process.env.BENCH_AB_ROOT) : undefined;
 const AB_ROUNDS = num('BENCH_AB_ROUNDS', 6);
 const AB_ROUND = num('BENCH_AB_ROUND', 150);
@@ -346,6 +348,7 @@ interface Figures {
 }
 
 async function disclosureFigures(label: string, schemesPath: string, args: string[], gens: LoadGen[], figures: Figures): Promise<void> {
+  if (DISCLOSURE_ONLY && !DISCLOSURE_ONLY.split(';').includes(label)) return;
   const server = await startServer(schemesPath, args);
   try {
     await run(gens, 'sessions', server.base, DISCLOSURE, WARMUP);

@@ -18,11 +18,11 @@ import type { CheckKind } from './proof-worker-wire.js';
 /** Jobs estimated at most this many units (≈ ms of one core) may run on the server thread. */
 export const NEARBY_MAX_COST = 3;
 /** From this share of a core used in the last interval, the server thread counts as busy. */
-export const BUSY_UTILIZATION = 0.75;
+export const BUSY_UTILIZATION = 0.85;
 /** A thread this busy may soon need the workers: they start, so the first jobs sent there need not wait for one to load. */
-const WARM_UTILIZATION = 0.5;
-/** How often event-loop utilisation is sampled: often enough to follow a burst, rarely enough to cost nothing. */
-const SAMPLE_MS = 100;
+const WARM_UTILIZATION = 0.75;
+/** How often the thread's use is sampled: long enough that a moment of compiling or collecting garbage does not count as load, short enough to follow a real rise. */
+const SAMPLE_MS = 500;
 
 /** What the pool offers beyond checking: its queue for metrics, its workers for warm-up. */
 export interface Pool extends ProofChecker {

@@ -82,10 +82,11 @@ describe('NearbyChecker', () => {
 describe('ThreadUse', () => {
   it('reads near a full core while this thread computes and near none while it waits', async () => {
     const use = new ThreadUse();
-    const spinUntil = performance.now() + 250;
+    // Each reading covers at least half a second.
+    const spinUntil = performance.now() + 600;
     while (performance.now() < spinUntil) Math.sqrt(Math.random());
     const busy = use.current();
-    await new Promise((r) => setTimeout(r, 250));
+    await new Promise((r) => setTimeout(r, 600));
     const idle = use.current();
     // On a loaded machine the spinning thread may get less than a core; a waiting one gets none.
     expect(idle).toBeLessThan(0.2);
