@@ -142,13 +142,26 @@ export function parseProof(json: unknown): Proof {
   throw new IdemixError('MALFORMED', 'unknown proof type (neither A nor U present)');
 }
 
+/**
+ * Proof lists decoded before, by their JSON array. The server decodes an app's proofs once to
+ * validate the message and again to check them; on the same thread, with the same parsed
+ * message, the second time is a lookup. Nothing changes a parsed message or a decoded proof.
+ */
+const decodedLists = new WeakMap<unknown[], readonly Proof[]>();
+
 export function parseProofList(json: unknown): Proof[] {
   if (!Array.isArray(json)) throw new IdemixError('MALFORMED', 'proof list must be an array');
-  return json.map(parseProof);
+  const hit = decodedLists.get(json);
+  if (hit !== undefined && hit.length === json.length) return [...hit];
+  const list = json.map(parseProof);
+  decodedLists.set(json, list);
+  return [...list];
 }
 
 export function parseProofDList(json: unknown): ProofD[] {
   if (!Array.isArray(json)) throw new IdemixError('MALFORMED', 'proof list must be an array');
+  const hit = decodedLists.get(json);
+  if (hit !== undefined && hit.length === json.length && hit.every((p) => p.kind === 'ProofD')) return hit.slice() as ProofD[];
   return json.map(parseProofD);
 }
 

@@ -113,12 +113,29 @@ function parseWith<T>(schema: z.ZodType<T>, input: unknown): T {
   return r.data;
 }
 
+/**
+ * Messages parsed before, by the app's parsed JSON. The server parses a message once to validate
+ * it and again to check its proofs; on the same thread that is the same object, and neither it
+ * nor what parsing made of it is changed afterwards.
+ */
+const parsedDisclosures = new WeakMap<object, Disclosure>();
+const parsedSignedMessages = new WeakMap<object, SignedMessage>();
+
+function parseOnce<T>(schema: z.ZodType<T>, parsed: WeakMap<object, T>, input: unknown): T {
+  if (input === null || typeof input !== 'object') return parseWith(schema, input);
+  const hit = parsed.get(input);
+  if (hit !== undefined) return hit;
+  const value = parseWith(schema, input);
+  parsed.set(input, value);
+  return value;
+}
+
 export function parseDisclosure(input: unknown): Disclosure {
-  return parseWith(disclosureSchema, input);
+  return parseOnce(disclosureSchema, parsedDisclosures, input);
 }
 
 export function parseSignedMessage(input: unknown): SignedMessage {
-  return parseWith(signedMessageSchema, input);
+  return parseOnce(signedMessageSchema, parsedSignedMessages, input);
 }
 
 export function parseIssueCommitmentMessage(input: unknown): IssueCommitmentMessage {

@@ -30,6 +30,7 @@ import {
   parseSessionRequestAs,
   type IssuanceRequest,
   type SessionRequest,
+  type SessionType,
   type SignatureRequest,
 } from '../protocol/requests.js';
 import type { CredentialType, SchemeRegistry } from '../scheme/types.js';
@@ -85,6 +86,30 @@ function withServerUrl(message: JsonValue, url: string): JsonValue {
 /** Equal as the reference compares messages: as UTF-8 bytes (lone surrogates become U+FFFD in both). */
 function sameText(a: string, b: string): boolean {
   return Buffer.from(a, 'utf8').equals(Buffer.from(b, 'utf8'));
+}
+
+/**
+ * Parsed session requests by the stored request they came from. A session's request never changes
+ * once stored, and the memory store hands every check of a session the same frozen object, so
+ * the schema runs once per session instead of once per check; unfrozen objects are parsed anew.
+ */
+const parsedRequests = new WeakMap<object, { type: SessionType; request: SessionRequest }>();
+
+function requestOf(type: SessionType, json: JsonObject): SessionRequest {
+  const hit = parsedRequests.get(json);
+  if (hit !== undefined && hit.type === type) return hit.request;
+  const request = parseSessionRequestAs(type, json);
+  if (Object.isFrozen(json)) parsedRequests.set(json, { type, request: frozen(request) });
+  return request;
+}
+
+/** Shared between checks, so nothing may change it. */
+function frozen<T>(value: T): T {
+  if (value !== null && typeof value === 'object' && !Object.isFrozen(value)) {
+    for (const v of Object.values(value)) frozen(v);
+    Object.freeze(value);
+  }
+  return value;
 }
 
 export function createProofChecker(schemes: SchemeRegistry, options: ProofCheckerOptions = {}): ProofChecker {
@@ -198,7 +223,7 @@ export function createProofChecker(schemes: SchemeRegistry, options: ProofChecke
 
   return {
     async disclosure(input: VerificationInput): Promise<DisclosureOutcome> {
-      const request = parseSessionRequestAs('disclosing', input.request);
+      const request = requestOf('disclosing', input.request);
       const d = parseDisclosure(input.message);
       const k = keyed(parseProofDList(d.proofs));
       let proofs: VerifiedProof[];
@@ -235,7 +260,7 @@ export function createProofChecker(schemes: SchemeRegistry, options: ProofChecke
     },
 
     async signature(input: VerificationInput): Promise<SignatureOutcome> {
-      const request = parseSessionRequestAs('signing', input.request) as SignatureRequest;
+      const request = requestOf('signing', input.request) as SignatureRequest;
       const signed = parseIdemixSignedMessage(input.message);
       const indices = signatureDisclosure(parseSignedMessage(input.message)).indices;
       let signature = input.message;
@@ -312,7 +337,7 @@ export function createProofChecker(schemes: SchemeRegistry, options: ProofChecke
     },
 
     async issuance(input: VerificationInput): Promise<IssuanceOutcome> {
-      const request = parseSessionRequestAs('issuing', input.request) as IssuanceRequest;
+      const request = requestOf('issuing', input.request) as IssuanceRequest;
       const message = parseIssueCommitmentMessage(input.message);
       const { disclosure } = splitCommitments(message, request.credentials.length);
       const nowSeconds = Math.floor(input.now / 1000);
