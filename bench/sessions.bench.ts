@@ -168,6 +168,8 @@ function threadShares(pid: number, startup: Set<number>, before: Map<number, num
   return shares;
 }
 
+const threadSplit = (t: ThreadShares) => `main ${fmt(t.main)}, crypto workers ${fmt(t.workers)}, V8/libuv helpers ${fmt(t.helpers)}`;
+
 function rssBytes(pid: number): number {
   const m = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
   return m ? Number(m[1]) * 1024 : NaN;
@@ -334,6 +336,7 @@ interface Figures {
   settings: Record<string, number>;
   disclosure: Record<string, { cold: number; steady: number; coldP50Ms: number; steadyPerSecond: number; coldThreads: ThreadShares; steadyThreads: ThreadShares }>;
   issuanceCpuMs?: number;
+  issuanceThreads?: ThreadShares;
   idleRssMB?: number;
   /** Idle again after the first session started the crypto workers. */
   rssWithWorkersMB?: number;
@@ -364,8 +367,9 @@ async function disclosureFigures(label: string, schemesPath: string, args: strin
       coldThreads: cold.threads,
       steadyThreads: steady.threads,
     };
-    const split = (t: ThreadShares) => `main ${fmt(t.main)}, crypto workers ${fmt(t.workers)}, V8/libuv helpers ${fmt(t.helpers)}`;
-    console.error(`  ${label}: cold ${fmt(cold.cpuMsPerSession)} ms (${split(cold.threads)}), steady ${fmt(steady.cpuMsPerSession)} ms (${split(steady.threads)}) of server CPU per session`);
+    console.error(
+      `  ${label}: cold ${fmt(cold.cpuMsPerSession)} ms (${threadSplit(cold.threads)}), steady ${fmt(steady.cpuMsPerSession)} ms (${threadSplit(steady.threads)}) of server CPU per session`,
+    );
   } finally {
     await server.stop();
   }
@@ -526,8 +530,10 @@ export default async function (): Promise<void> {
       const server = await startServer(REFERENCE_SCHEMES, []);
       try {
         await run(gens, 'sessions', server.base, ISSUANCE, WARMUP);
-        figures.issuanceCpuMs = (await window(server, gens, ISSUANCE, ISSUANCES)).cpuMsPerSession;
-        console.error(`  issuance: ${fmt(figures.issuanceCpuMs, 1)} ms of server CPU per session`);
+        const w = await window(server, gens, ISSUANCE, ISSUANCES);
+        figures.issuanceCpuMs = w.cpuMsPerSession;
+        figures.issuanceThreads = w.threads;
+        console.error(`  issuance: ${fmt(figures.issuanceCpuMs, 1)} ms of server CPU per session (${threadSplit(w.threads)})`);
       } finally {
         await server.stop();
       }

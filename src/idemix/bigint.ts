@@ -1,6 +1,7 @@
 // Big-integer helpers shared by every Idemix module: byte conversions, randomness,
 // modular arithmetic and the JSON wire encoding gabi uses for big integers.
-import { randomBytes, checkPrimeSync } from 'node:crypto';
+import { checkPrimeSync } from 'node:crypto';
+import { pooledRandomBytes } from './random-pool.js';
 import { IdemixError } from './errors.js';
 
 /** Minimal big-endian unsigned encoding; zero encodes as the empty array (as Go's big.Int.Bytes). */
@@ -37,7 +38,7 @@ export function bitLength(x: bigint): number {
 export function randomBits(bits: number): bigint {
   if (bits <= 0) return 0n;
   const nbytes = Math.ceil(bits / 8);
-  const buf = randomBytes(nbytes);
+  const buf = pooledRandomBytes(nbytes);
   const excess = nbytes * 8 - bits;
   buf[0] &= 0xff >> excess;
   return fromBytes(buf);

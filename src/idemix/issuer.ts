@@ -6,7 +6,7 @@ import { IdemixError } from './errors.js';
 import { hashCommit } from './hash.js';
 import type { PrivateKey, PublicKey } from './keys.js';
 import { invert, modPow, modPowCrt, powProduct, probablePrime } from './modexp.js';
-import { hasSmallFactor } from './primality.js';
+import { randomPrimeAbove } from './prime-search.js';
 import { verifyProofList, type AccumulatorOpener } from './proof-list.js';
 import type { IndexedValues, IssueSignatureMessage, Proof, ProofD, ProofU } from './proofs.js';
 import { isGroupElement, representTerms } from './signature.js';
@@ -81,19 +81,9 @@ export function verifyIssuanceCommitments(v: CommitmentVerification): VerifiedCo
   };
 }
 
-/** e = 2^{Le−1} + odd offset below 2^{LePrime−1}, prime. */
+/** e = 2^{Le−1} + odd offset below 2^{LePrime−1}, prime (gabi's acceptance: 20 Miller–Rabin rounds). */
 function randomPrimeE(pk: PublicKey): bigint {
-  const base = 1n << BigInt(pk.params.Le - 1);
-  const len = Math.ceil((pk.params.LePrime - 1) / 8);
-  const topMask = 0xff >> (len * 8 - (pk.params.LePrime - 1));
-  for (;;) {
-    const b = randomBytes(len);
-    b[0] &= topMask;
-    b[len - 1] |= 1;
-    const e = base + fromBytes(b);
-    // Same acceptance as gabi (20 Miller–Rabin rounds); the sieve only rejects composites sooner.
-    if (!hasSmallFactor(e) && probablePrime(e, 20)) return e;
-  }
+  return randomPrimeAbove(1n << BigInt(pk.params.Le - 1), pk.params.LePrime - 1, 20);
 }
 
 /**
