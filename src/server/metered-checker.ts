@@ -1,5 +1,6 @@
 // The proof checker, measured: how long each verification takes (waiting for a worker included)
 // and how many are queued or running. The worker pool's own queue depth is read at scrape time.
+import type { SessionType } from '../protocol/requests.js';
 import type { ServerMetrics } from './metrics.js';
 import type { DisclosureOutcome, IssuanceOutcome, ProofChecker, SignatureOutcome, VerificationInput } from './proof-port.js';
 
@@ -13,8 +14,8 @@ export class MeteredChecker implements ProofChecker {
     if (typeof pool.queueDepth === 'function') metrics.watch({ cryptoQueueDepth: () => pool.queueDepth!() });
   }
 
-  warm(): void {
-    this.inner.warm?.();
+  warm(action: SessionType): void {
+    this.inner.warm?.(action);
   }
 
   disclosure(input: VerificationInput): Promise<DisclosureOutcome> {

@@ -14,13 +14,12 @@ import { performance } from 'node:perf_hooks';
 import { jobCost } from './crypto-cost.js';
 import type { DisclosureOutcome, IssuanceOutcome, ProofChecker, SignatureOutcome, VerificationInput } from './proof-port.js';
 import type { CheckKind } from './proof-worker-wire.js';
+import type { SessionType } from '../protocol/requests.js';
 
 /** Jobs estimated at most this many units (≈ ms of one core) may run on the server thread. */
 export const NEARBY_MAX_COST = 3;
 /** From this share of a core used in the last interval, the server thread counts as busy. */
 export const BUSY_UTILIZATION = 0.85;
-/** A thread this busy may soon need the workers: they start, so the first jobs sent there need not wait for one to load. */
-const WARM_UTILIZATION = 0.75;
 /** How often the thread's use is sampled: long enough that a moment of compiling or collecting garbage does not count as load, short enough to follow a real rise. */
 const SAMPLE_MS = 500;
 
@@ -98,8 +97,13 @@ export class NearbyChecker implements ProofChecker {
     return this.pool.issuance(input);
   }
 
-  warm(): void {
-    if (this.loop.current() >= WARM_UTILIZATION) this.pool.warm?.();
+  /**
+   * Issuance always runs on the workers, so an issuance session starts them while the app
+   * connects. Other sessions leave them be: the pool starts one when a job first goes there,
+   * and a server that only starts sessions (however many) holds no worker's memory.
+   */
+  warm(action: SessionType): void {
+    if (action === 'issuing') this.pool.warm?.(action);
   }
 
   queueDepth(): number {

@@ -3,6 +3,7 @@
 // then calls the checker OUTSIDE any store update, then commits the outcome with a
 // compare-and-set. Anything a checker throws (ProtocolError, IdemixError) cancels the session
 // with that error, as the reference does for failures after parsing.
+import type { SessionType } from '../protocol/requests.js';
 import type { JsonObject, JsonValue, ProofStatus } from '../session/session.js';
 
 export interface VerificationInput {
@@ -46,6 +47,6 @@ export interface ProofChecker {
   disclosure(input: VerificationInput): Promise<DisclosureOutcome>;
   signature(input: VerificationInput): Promise<SignatureOutcome>;
   issuance(input: VerificationInput): Promise<IssuanceOutcome>;
-  /** A session started: get ready for its proofs (a pool starts its workers when none run). */
-  warm?(): void;
+  /** A session of this type started: get ready for its proofs (a pool starts its workers when none run). */
+  warm?(action: SessionType): void;
 }

@@ -84,7 +84,7 @@ export async function startSession(ctx: ServerContext, rr: RequestorRequest, opt
   if (request.host) session.host = request.host;
   if (opts.implicitDisclosure?.length) session.implicitDisclosure = opts.implicitDisclosure;
 
-  ctx.checker.warm?.();
+  ctx.checker.warm?.(action);
   await ctx.store.create(session, retention(session, ctx.lifetimes, now));
   ctx.deadlines.watch(session);
   return {

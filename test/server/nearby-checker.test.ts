@@ -69,13 +69,16 @@ describe('NearbyChecker', () => {
     expect(ran).toEqual(['pool', 'pool']);
   });
 
-  it('starts the workers only when this thread gets busy enough to need them soon', () => {
+  it('starts the workers when an issuance starts, not for other sessions, busy or not', () => {
     const idle = checkerAt(0.1);
-    idle.nearby.warm();
+    idle.nearby.warm('disclosing');
+    idle.nearby.warm('signing');
     expect(idle.ran).toEqual([]);
-    const busy = checkerAt(BUSY_UTILIZATION);
-    busy.nearby.warm();
-    expect(busy.ran).toEqual(['pool.warm']);
+    idle.nearby.warm('issuing');
+    expect(idle.ran).toEqual(['pool.warm']);
+    const busy = checkerAt(BUSY_UTILIZATION + 0.1);
+    busy.nearby.warm('disclosing');
+    expect(busy.ran).toEqual([]);
   });
 });
 
