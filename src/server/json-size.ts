@@ -6,6 +6,19 @@ const sizes = new WeakMap<object, number>();
 
 const bytesOf = (value: unknown): number => Buffer.byteLength(JSON.stringify(value));
 
+/** A session has a few dozen member names, measured on every write: their sizes, once each. */
+const keySizes = new Map<string, number>();
+const MAX_KEYS = 1024;
+
+function keyBytes(key: string): number {
+  let n = keySizes.get(key);
+  if (n === undefined) {
+    n = bytesOf(key);
+    if (keySizes.size < MAX_KEYS) keySizes.set(key, n);
+  }
+  return n;
+}
+
 function memberBytes(value: unknown): number {
   if (value === null || typeof value !== 'object' || !Object.isFrozen(value)) return bytesOf(value);
   let n = sizes.get(value);
@@ -21,7 +34,7 @@ export function jsonBytes(record: Record<string, unknown>): number {
     const value = record[key];
     // JSON.stringify leaves these members out.
     if (value === undefined || typeof value === 'function' || typeof value === 'symbol') continue;
-    n += bytesOf(key) + 1 + memberBytes(value);
+    n += keyBytes(key) + 1 + memberBytes(value);
     members++;
   }
   return members > 1 ? n + members - 1 : n;
