@@ -6,8 +6,8 @@
 // of another thread each way, and the worker parses the message again. Measured on 2 cores with 4
 // clients that is ~0.6 ms of CPU per disclosure session, as much as checking a one-credential
 // 1024-bit proof (~0.8 ms). The workers stay what keeps the event loop responsive under load:
-// above BUSY_UTILIZATION of event-loop use, and for any job estimated beyond NEARBY_MAX_COST (a
-// few ms), nothing runs here. A job checked here cannot be cut short as a worker's can, which is
+// from BUSY_UTILIZATION of a core used by this thread, and for any job estimated beyond
+// NEARBY_MAX_COST (a few ms), nothing runs here. A job checked here cannot be cut short as a worker's can, which is
 // why only jobs bounded in cost by their size (crypto-cost.ts) qualify.
 import { readFileSync } from 'node:fs';
 import { performance } from 'node:perf_hooks';
