@@ -8,6 +8,7 @@
 //
 // Windows: "cold" is sessions 41-340 after the server started, "steady" the STEADY_COUNT sessions
 // after STEADY_AFTER. Quick run: BENCH_STEADY_AFTER=600 BENCH_CREATIONS=5000 npm run bench -- sessions
+// Each disclosure set-up runs on BENCH_DISCLOSURE_RUNS (3) fresh servers; figures are medians.
 // One part only: BENCH_ONLY=memory,creations,disclosure,issuance,scaling (comma-separated).
 // Session starts (creations, POST /session p50) go through a lean HTTP client (sessions/raw-http.ts).
 // Each disclosure window also splits the server's CPU by thread: main, crypto workers, V8/libuv helpers.
@@ -42,6 +43,8 @@ const WARMUP = 40;
 const COLD_COUNT = 300;
 const STEADY_AFTER = num('BENCH_STEADY_AFTER', 3000);
 const STEADY_COUNT = num('BENCH_STEADY_COUNT', 300);
+/** Fresh servers per disclosure set-up; each figure is their median. */
+const DISCLOSURE_RUNS = Math.max(1, num('BENCH_DISCLOSURE_RUNS', 3));
 const ISSUANCES = num('BENCH_ISSUANCES', 200);
 const OPEN_SESSIONS = 10_000;
 const P50_STARTS = num('BENCH_P50_STARTS', 2000);
@@ -334,7 +337,7 @@ interface ThreadShares {
 interface Figures {
   machine: { cores: number; cpu: string; node: string; mulMicros: number; speedFactor: number };
   settings: Record<string, number>;
-  disclosure: Record<string, { cold: number; steady: number; coldP50Ms: number; steadyPerSecond: number; coldThreads: ThreadShares; steadyThreads: ThreadShares }>;
+  disclosure: Record<string, { cold: number; steady: number; coldRange: [number, number]; steadyRange: [number, number]; coldP50Ms: number; steadyPerSecond: number; coldThreads: ThreadShares; steadyThreads: ThreadShares }>;
   issuanceCpuMs?: number;
   issuanceThreads?: ThreadShares;
   idleRssMB?: number;
@@ -350,8 +353,8 @@ interface Figures {
   scaling?: { oneProcess: number; twoProcesses: number; ratio: number; loadCpuShare: number; serverCpuShare: number; cpuLimit?: number };
 }
 
-async function disclosureFigures(label: string, schemesPath: string, args: string[], gens: LoadGen[], figures: Figures): Promise<void> {
-  if (DISCLOSURE_ONLY && !DISCLOSURE_ONLY.split(';').includes(label)) return;
+/** One fresh server's cold and steady windows. */
+async function disclosureRun(schemesPath: string, args: string[], gens: LoadGen[]) {
   const server = await startServer(schemesPath, args);
   try {
     await run(gens, 'sessions', server.base, DISCLOSURE, WARMUP);
@@ -359,20 +362,50 @@ async function disclosureFigures(label: string, schemesPath: string, args: strin
     const between = STEADY_AFTER - WARMUP - COLD_COUNT;
     if (between > 0) await run(gens, 'sessions', server.base, DISCLOSURE, between);
     const steady = await window(server, gens, DISCLOSURE, STEADY_COUNT);
-    figures.disclosure[label] = {
-      cold: cold.cpuMsPerSession,
-      steady: steady.cpuMsPerSession,
-      coldP50Ms: cold.p50Ms,
-      steadyPerSecond: steady.perSecond,
-      coldThreads: cold.threads,
-      steadyThreads: steady.threads,
-    };
-    console.error(
-      `  ${label}: cold ${fmt(cold.cpuMsPerSession)} ms (${threadSplit(cold.threads)}), steady ${fmt(steady.cpuMsPerSession)} ms (${threadSplit(steady.threads)}) of server CPU per session`,
-    );
+    return { cold, steady };
   } finally {
     await server.stop();
   }
+}
+
+const median = (xs: number[]): number => {
+  const s = [...xs].sort((a, b) => a - b);
+  return s.length % 2 === 1 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
+};
+const medianShares = (ts: ThreadShares[]): ThreadShares => ({
+  main: median(ts.map((t) => t.main)),
+  workers: median(ts.map((t) => t.workers)),
+  helpers: median(ts.map((t) => t.helpers)),
+});
+
+/**
+ * A set-up's windows on DISCLOSURE_RUNS fresh servers, one after another: the figure is the
+ * median, the spread is printed beside it. A single cold window on a shared 2-core machine moved
+ * by up to 50% between runs minutes apart, more than most changes being judged.
+ */
+async function disclosureFigures(label: string, schemesPath: string, args: string[], gens: LoadGen[], figures: Figures): Promise<void> {
+  if (DISCLOSURE_ONLY && !DISCLOSURE_ONLY.split(';').includes(label)) return;
+  const runs = [];
+  for (let i = 0; i < DISCLOSURE_RUNS; i++) runs.push(await disclosureRun(schemesPath, args, gens));
+  const colds = runs.map((r) => r.cold.cpuMsPerSession);
+  const steadies = runs.map((r) => r.steady.cpuMsPerSession);
+  const x = {
+    cold: median(colds),
+    steady: median(steadies),
+    coldRange: [Math.min(...colds), Math.max(...colds)] as [number, number],
+    steadyRange: [Math.min(...steadies), Math.max(...steadies)] as [number, number],
+    coldP50Ms: median(runs.map((r) => r.cold.p50Ms)),
+    steadyPerSecond: median(runs.map((r) => r.steady.perSecond)),
+    coldThreads: medianShares(runs.map((r) => r.cold.threads)),
+    steadyThreads: medianShares(runs.map((r) => r.steady.threads)),
+  };
+  figures.disclosure[label] = x;
+  const spread = (r: [number, number]) => (runs.length > 1 ? ` [${fmt(r[0])}–${fmt(r[1])}]` : '');
+  console.error(
+    `  ${label}: cold ${fmt(x.cold)} ms${spread(x.coldRange)} (${threadSplit(x.coldThreads)}), ` +
+      `steady ${fmt(x.steady)} ms${spread(x.steadyRange)} (${threadSplit(x.steadyThreads)}) of server CPU per session` +
+      (runs.length > 1 ? `, medians of ${runs.length} servers` : ''),
+  );
 }
 
 async function abFigures(label: string, schemesPath: string, gens: LoadGen[], figures: Figures): Promise<void> {
@@ -416,8 +449,9 @@ function table(f: Figures): string {
   const disc = (key: string, what: string, before: string, go: number, factor: number) => {
     const x = d[key];
     if (!x) return;
-    lines.push(row([`disclosure CPU/session, ${what}, cold (ms)`, fmt(x.cold), before.split('|')[0], fmt(go, 1), `≤ ${fmt(go * factor)}`]));
-    lines.push(row([`disclosure CPU/session, ${what}, steady (ms)`, fmt(x.steady), before.split('|')[1] ?? '', fmt(go, 1), `≤ ${fmt(go * 0.4)}`]));
+    const spread = (r: [number, number] | undefined) => (r && r[0] !== r[1] ? ` (${fmt(r[0])}–${fmt(r[1])})` : '');
+    lines.push(row([`disclosure CPU/session, ${what}, cold (ms)`, fmt(x.cold) + spread(x.coldRange), before.split('|')[0], fmt(go, 1), `≤ ${fmt(go * factor)}`]));
+    lines.push(row([`disclosure CPU/session, ${what}, steady (ms)`, fmt(x.steady) + spread(x.steadyRange), before.split('|')[1] ?? '', fmt(go, 1), `≤ ${fmt(go * 0.4)}`]));
   };
   const b = REFERENCE.before;
   disc('memory, public keys', 'memory, public keys only', `${b.coldPublic}|${b.steadyPublic}`, REFERENCE.goCpuMemory, 0.5);
@@ -452,7 +486,7 @@ export default async function (): Promise<void> {
   const publicOnly = schemesWithoutPrivateKeys();
   const figures: Figures = {
     machine: { cores: availableParallelism(), cpu: cpus()[0]?.model ?? '', node: process.version, ...machineSpeed() },
-    settings: { CLIENTS, WARMUP, COLD_COUNT, STEADY_AFTER, STEADY_COUNT, ISSUANCES, OPEN_SESSIONS, P50_STARTS, CREATIONS, IDLE_MS, SCALING_SESSIONS },
+    settings: { CLIENTS, WARMUP, COLD_COUNT, STEADY_AFTER, STEADY_COUNT, DISCLOSURE_RUNS, ISSUANCES, OPEN_SESSIONS, P50_STARTS, CREATIONS, IDLE_MS, SCALING_SESSIONS },
     disclosure: {},
   };
   const gens: LoadGen[] = [];
