@@ -408,9 +408,10 @@ async function disclosureFigures(label: string, schemesPath: string, args: strin
   );
 }
 
-async function abFigures(label: string, schemesPath: string, gens: LoadGen[], figures: Figures): Promise<void> {
-  const self = await startServer(schemesPath, (process.env.BENCH_SELF_ARGS ?? '').split(' ').filter(Boolean));
-  const other = await startServer(schemesPath, [], join(AB_ROOT!, 'dist', 'cli', 'main.js'));
+async function abFigures(label: string, schemesPath: string, args: string[], gens: LoadGen[], figures: Figures): Promise<void> {
+  if (DISCLOSURE_ONLY && !DISCLOSURE_ONLY.split(';').includes(label)) return;
+  const self = await startServer(schemesPath, [...args, ...(process.env.BENCH_SELF_ARGS ?? '').split(' ').filter(Boolean)]);
+  const other = await startServer(schemesPath, args, join(AB_ROOT!, 'dist', 'cli', 'main.js'));
   try {
     const used = [0, 0];
     const done = [0, 0];
@@ -505,8 +506,14 @@ export default async function (): Promise<void> {
     }
 
     if (AB_ROOT) {
-      await abFigures('memory, public keys', publicOnly, gens, figures);
-      await abFigures('memory, private keys', REFERENCE_SCHEMES, gens, figures);
+      await abFigures('memory, public keys', publicOnly, [], gens, figures);
+      await abFigures('memory, private keys', REFERENCE_SCHEMES, [], gens, figures);
+      if (DISCLOSURE_ONLY?.split(';').some((l) => l.startsWith('redis'))) {
+        const redis = await startRedis({ password: PASSWORD });
+        const args = ['--store-type', 'redis', '--redis-addr', redis.addr, '--redis-pw', PASSWORD, '--redis-no-tls'];
+        await abFigures('redis, public keys', publicOnly, args, gens, figures);
+        await abFigures('redis encrypted, public keys', publicOnly, [...args, '--store-encryption-keys', ENCRYPTION_KEY], gens, figures);
+      }
       if (process.env.BENCH_AB_ONLY) return report(figures);
     }
 

@@ -79,6 +79,20 @@ interface Decoded {
   json: string;
 }
 
+/**
+ * A request reads its session and then changes it (a client's GET connects, a POST claims and
+ * then commits), so an update usually follows this process's own read or write of the same
+ * session by a millisecond. It starts from that copy instead of reading again: the
+ * compare-and-set still rejects it when another process wrote in between, and the update then
+ * reads as it otherwise would. Bounded in number and age, since it only saves a round trip.
+ */
+const RECENT_LIMIT = 256;
+const RECENT_MS = 1000;
+
+interface Recent extends Decoded {
+  at: number;
+}
+
 export class RedisStore<T extends StoredSession> implements SessionStore<T> {
   readonly #backend: RedisBackend;
   readonly #options: ResolvedRedisOptions;
@@ -95,6 +109,8 @@ export class RedisStore<T extends StoredSession> implements SessionStore<T> {
    * subscribe them again on every reconnect, so the next resynchronisation drops them.
    */
   readonly #abandoned = new Map<MessageListener, string>();
+  /** Sessions this process read or wrote last, by client token, oldest first. */
+  readonly #recent = new Map<string, Recent>();
 
   private constructor(backend: RedisBackend, options: ResolvedRedisOptions, codec: ValueCodec, runtime: RedisStoreRuntime) {
     this.#backend = backend;
@@ -155,7 +171,24 @@ export class RedisStore<T extends StoredSession> implements SessionStore<T> {
 
   async get(clientToken: string): Promise<T | undefined> {
     const read = await this.#read(clientToken);
-    return read === undefined ? undefined : this.#parse(read.json, clientToken);
+    if (read === undefined) return undefined;
+    const value = this.#parse(read.json, clientToken);
+    this.#remember(clientToken, read);
+    return value;
+  }
+
+  #remember(clientToken: string, d: Decoded): void {
+    this.#recent.delete(clientToken);
+    this.#recent.set(clientToken, { version: d.version, json: d.json, at: performance.now() });
+    if (this.#recent.size > RECENT_LIMIT) this.#recent.delete(this.#recent.keys().next().value as string);
+  }
+
+  /** This process's latest copy of the session, if it is recent; taken out, an update puts back what it wrote. */
+  #takeRecent(clientToken: string): Decoded | undefined {
+    const r = this.#recent.get(clientToken);
+    if (r === undefined) return undefined;
+    this.#recent.delete(clientToken);
+    return performance.now() - r.at <= RECENT_MS ? r : undefined;
   }
 
   async clientTokenOf(requestorToken: string): Promise<string | undefined> {
@@ -166,20 +199,27 @@ export class RedisStore<T extends StoredSession> implements SessionStore<T> {
   }
 
   async update<R>(clientToken: string, mutate: Mutation<T, R>): Promise<R> {
+    let recent = this.#takeRecent(clientToken);
     for (let attempt = 0; attempt < this.#maxAttempts; attempt++) {
-      const read = await this.#read(clientToken);
+      const fromRecent = recent !== undefined;
+      const read = recent ?? (await this.#read(clientToken));
+      recent = undefined;
       if (read === undefined) throw new StoreError('SESSION_UNKNOWN', 'session unknown or expired');
       const current = this.#parse(read.json, clientToken);
       // Taken before the mutation runs, which may edit `current` (strings cannot be edited in place).
       const stored = { clientToken: current.clientToken, requestorToken: current.requestorToken };
       const outcome = mutate(current);
-      if (outcome.value === undefined) return outcome.result;
+      if (outcome.value === undefined) {
+        if (fromRecent) this.#remember(clientToken, read);
+        return outcome.result;
+      }
       const ttlMs = outcome.ttlMs ?? 0;
       checkTtl(ttlMs);
       checkTokensKept(stored, outcome.value);
 
       const keys = this.keysOf(clientToken, outcome.value.requestorToken);
-      const sealed = `${read.version + 1}:${this.#codec.seal(JSON.stringify(outcome.value), keys.session)}`;
+      const json = JSON.stringify(outcome.value);
+      const sealed = `${read.version + 1}:${this.#codec.seal(json, keys.session)}`;
       const args = [String(read.version), sealed, String(Math.ceil(ttlMs)), this.#backend.publishCommand, keys.channel];
       const durable = outcome.durable === true && this.#options.waitReplicas > 0;
       let written = false;
@@ -196,7 +236,15 @@ export class RedisStore<T extends StoredSession> implements SessionStore<T> {
         if (written) throw new UnconfirmedWriteError(outcome.result, (err as Error).message, { cause: err });
         throw err;
       }
-      if (committed === 1) return outcome.result;
+      if (committed === 1) {
+        this.#remember(clientToken, { version: read.version + 1, json });
+        return outcome.result;
+      }
+      // The copy was stale (another process wrote, or the session ended): read, and try again at once.
+      if (fromRecent) {
+        attempt--;
+        continue;
+      }
       if (committed === -1) throw new StoreError('SESSION_UNKNOWN', 'session expired during update');
       // Somebody else committed first: back off a little, with jitter, and run the mutation again.
       await new Promise((r) => setTimeout(r, Math.random() * Math.min(100, 2 * 2 ** attempt)));

@@ -125,6 +125,57 @@ describe('Redis store, standalone specifics', () => {
     await store.close();
   });
 
+  it('starts an update from its own read of a moment ago, yet never from a copy another process has outdated', async () => {
+    const a = await RedisStore.connect<TestSession>(plainOptions());
+    const b = await RedisStore.connect<TestSession>(plainOptions());
+    // GETs sent by a client: the compare-and-set script runs one GET of its own per call.
+    const gets = async () => {
+      const stats = await plain.cli(['INFO', 'commandstats'], { password: PW });
+      const calls = (cmd: string) => Number(new RegExp(`cmdstat_${cmd}:calls=(\\d+)`).exec(stats)?.[1] ?? 0);
+      return calls('get') - calls('evalsha') - calls('eval');
+    };
+    const bump = (cur: TestSession) => ({ value: { ...cur, counter: cur.counter + 1 }, ttlMs: 10_000, result: cur.counter });
+    const s = newSession();
+    await a.create(s, 10_000);
+    // Loads the script, so no NOSCRIPT retry blurs the counts below.
+    expect(await a.update(s.clientToken, (cur) => ({ ...bump(cur), value: { ...cur, counter: -1 } }))).toBe(0);
+
+    // Read, then change, then change again: one GET in all, and each change saw the one before.
+    let before = await gets();
+    expect((await a.get(s.clientToken))?.counter).toBe(-1);
+    expect(await a.update(s.clientToken, (cur) => ({ ...bump(cur), value: { ...cur, counter: 1 } }))).toBe(-1);
+    expect(await a.update(s.clientToken, bump)).toBe(1);
+    expect((await gets()) - before).toBe(1);
+
+    // Another process writes after this one's read: the stale copy loses the compare-and-set,
+    // and the update reads and applies its change on top of the other's.
+    expect((await a.get(s.clientToken))?.counter).toBe(2);
+    expect(await b.update(s.clientToken, bump)).toBe(2);
+    let seen: number[] = [];
+    expect(await a.update(s.clientToken, (cur) => (seen.push(cur.counter), bump(cur)))).toBe(3);
+    expect(seen).toEqual([2, 3]);
+    expect((await b.get(s.clientToken))?.counter).toBe(4);
+
+    // Gone meanwhile: SESSION_UNKNOWN, as without the copy.
+    expect((await a.get(s.clientToken))?.counter).toBe(4);
+    const { session, token } = a.keysOf(s.clientToken, s.requestorToken);
+    await plain.cli(['DEL', session, token!], { password: PW });
+    seen = [];
+    await expectStoreError(a.update(s.clientToken, (cur) => (seen.push(cur.counter), bump(cur))), 'SESSION_UNKNOWN');
+    expect(seen).toEqual([4]);
+
+    // A copy older than a second is not used.
+    const t = newSession();
+    await a.create(t, 10_000);
+    await a.get(t.clientToken);
+    await sleep(1100);
+    before = await gets();
+    await a.update(t.clientToken, bump);
+    expect((await gets()) - before).toBe(1);
+    await a.close();
+    await b.close();
+  });
+
   it('gives up with CONFLICT when every attempt loses', async () => {
     const store = await RedisStore.connect<TestSession>(plainOptions(), { maxAttempts: 3 });
     const s = newSession();
