@@ -9,6 +9,8 @@
 // Windows: "cold" is sessions 41-340 after the server started, "steady" the STEADY_COUNT sessions
 // after STEADY_AFTER. Quick run: BENCH_STEADY_AFTER=600 BENCH_CREATIONS=5000 npm run bench -- sessions
 // Each disclosure set-up runs on BENCH_DISCLOSURE_RUNS (3) fresh servers; figures are medians.
+// The holders first run BENCH_LOAD_WARMUP (3000) sessions against a server that is not measured.
+// BENCH_CURVE=1 prints every 300-session window between the cold and the steady one.
 // One part only: BENCH_ONLY=memory,creations,disclosure,issuance,scaling (comma-separated).
 // Session starts (creations, POST /session p50) go through a lean HTTP client (sessions/raw-http.ts).
 // Each disclosure window also splits the server's CPU by thread: main, crypto workers, V8/libuv helpers.
@@ -43,6 +45,8 @@ const WARMUP = 40;
 const COLD_COUNT = 300;
 const STEADY_AFTER = num('BENCH_STEADY_AFTER', 3000);
 const STEADY_COUNT = num('BENCH_STEADY_COUNT', 300);
+/** Sessions each load generator runs before any window, against a server that is not measured. */
+const LOAD_WARMUP = num('BENCH_LOAD_WARMUP', 3000);
 /** Fresh servers per disclosure set-up; each figure is their median. */
 const DISCLOSURE_RUNS = Math.max(1, num('BENCH_DISCLOSURE_RUNS', 3));
 const ISSUANCES = num('BENCH_ISSUANCES', 200);
@@ -360,7 +364,12 @@ async function disclosureRun(schemesPath: string, args: string[], gens: LoadGen[
     await run(gens, 'sessions', server.base, DISCLOSURE, WARMUP);
     const cold = await window(server, gens, DISCLOSURE, COLD_COUNT);
     const between = STEADY_AFTER - WARMUP - COLD_COUNT;
-    if (between > 0) await run(gens, 'sessions', server.base, DISCLOSURE, between);
+    if (process.env.BENCH_CURVE) {
+      for (let done = WARMUP + COLD_COUNT; done < STEADY_AFTER; done += COLD_COUNT) {
+        const w = await window(server, gens, DISCLOSURE, COLD_COUNT);
+        console.error(`    sessions ${done + 1}-${done + COLD_COUNT}: ${fmt(w.cpuMsPerSession)} ms (${threadSplit(w.threads)}), ${fmt(w.perSecond, 0)}/s`);
+      }
+    } else if (between > 0) await run(gens, 'sessions', server.base, DISCLOSURE, between);
     const steady = await window(server, gens, DISCLOSURE, STEADY_COUNT);
     return { cold, steady };
   } finally {
@@ -487,19 +496,28 @@ export default async function (): Promise<void> {
   const publicOnly = schemesWithoutPrivateKeys();
   const figures: Figures = {
     machine: { cores: availableParallelism(), cpu: cpus()[0]?.model ?? '', node: process.version, ...machineSpeed() },
-    settings: { CLIENTS, WARMUP, COLD_COUNT, STEADY_AFTER, STEADY_COUNT, DISCLOSURE_RUNS, ISSUANCES, OPEN_SESSIONS, P50_STARTS, CREATIONS, IDLE_MS, SCALING_SESSIONS },
+    settings: { CLIENTS, LOAD_WARMUP, WARMUP, COLD_COUNT, STEADY_AFTER, STEADY_COUNT, DISCLOSURE_RUNS, ISSUANCES, OPEN_SESSIONS, P50_STARTS, CREATIONS, IDLE_MS, SCALING_SESSIONS },
     disclosure: {},
   };
   const gens: LoadGen[] = [];
   try {
     for (let i = 0; i < CLIENTS; i++) gens.push(await LoadGen.start(1, REFERENCE_SCHEMES));
 
-    // Every holder gets the credential from a server of its own, so no window counts those sessions.
+    // Every holder gets the credential from a server of its own, so no window counts those
+    // sessions, and then runs LOAD_WARMUP sessions there: a fresh holder is JavaScript not yet
+    // compiled, at half the pace of a warm one, and a server loaded at half the pace spends up
+    // to twice the CPU per session (fewer requests per wake-up). The Go figures come from Go's
+    // client, compiled ahead of time, so a server's cold window here must meet warm holders too.
     {
       const setup = await startServer(REFERENCE_SCHEMES, []);
       try {
         const r = await run(gens, 'sessions', setup.base, ISSUANCE, CLIENTS);
         if (r.ok !== CLIENTS) throw new Error('could not issue the credential to every holder');
+        if (LOAD_WARMUP > 0) {
+          const t = performance.now();
+          const w = await run(gens, 'sessions', setup.base, DISCLOSURE, LOAD_WARMUP);
+          console.error(`  load generators warmed: ${w.ok} sessions in ${fmt((performance.now() - t) / 1000, 1)} s`);
+        }
       } finally {
         await setup.stop();
       }

@@ -8,6 +8,7 @@ import { join } from 'node:path';
 import { IrmaClient } from '../../src/client/client.js';
 import { loadSchemes } from '../../src/scheme/loader.js';
 import type { SchemeRegistry } from '../../src/scheme/types.js';
+import { leanFetch } from './lean-fetch.js';
 import { rawRequests } from './raw-http.js';
 
 export type LoadCommand =
@@ -32,7 +33,7 @@ let clients: IrmaClient[] = [];
 const dirs: string[] = [];
 
 async function startSession(base: string, request: unknown): Promise<object> {
-  const res = await fetch(`${base}/session`, { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify(request) });
+  const res = await leanFetch(`${base}/session`, { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify(request) });
   if (!res.ok) throw new Error(`POST /session: ${res.status} ${await res.text()}`);
   return ((await res.json()) as { sessionPtr: object }).sessionPtr;
 }
@@ -75,7 +76,7 @@ async function handle(cmd: LoadCommand): Promise<LoadReport | undefined> {
       clients = Array.from({ length: cmd.concurrency }, () => {
         const dir = mkdtempSync(join(tmpdir(), 'irma-bench-holder-'));
         dirs.push(dir);
-        return new IrmaClient({ storageDir: dir, schemes });
+        return new IrmaClient({ storageDir: dir, schemes, fetch: leanFetch });
       });
       return undefined;
     }
