@@ -27,6 +27,13 @@ export async function serveCommand(flags: Record<string, unknown>, env: Env, io:
     const schemes = await loadSchemes({ schemesPath: options.schemesPath, privateKeysPath: options.privkeys });
     validateOptionsAgainstSchemes(options, schemes);
     const routes = demoPageEnabled(options) ? registerDemoRoutes : undefined;
+    // 0.6 s (under a second of CPU) before listening, for V8 to compile the request path (src/server/warm-up.ts);
+    // IRMA_WARMUP=0 skips it (the tests, which start many short-lived servers).
+    if (process.env.IRMA_WARMUP !== '0') {
+      const { warmUp } = await import('../server/warm-up.js');
+      const warmed = await warmUp(schemes, options.limits);
+      if (warmed) logger.debug({ sessions: warmed.sessions, ms: Math.round(warmed.ms) }, 'warmed up');
+    }
     server = await startServer(options, { schemes, logger, routes });
   } catch (e) {
     logger.error(`failed to start server: ${describeStartupError(e)}`);

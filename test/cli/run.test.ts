@@ -266,6 +266,44 @@ describe('server', () => {
     expect(readFileSync(join(dir, '.irma-server-ts', 'demo', 'description.xml'), 'utf8')).toContain('demo');
   });
 
+  it('warms up before listening, unless IRMA_WARMUP=0, and then serves as usual', async () => {
+    const serve = async (warm: string) => {
+      const saved = process.env.IRMA_WARMUP;
+      process.env.IRMA_WARMUP = warm;
+      const port = await freePort();
+      const stop = new AbortController();
+      let url = '';
+      const finished = cli(['server', '-v', '-s', REFERENCE_SCHEMES, '--port', String(port), '--url', `http://localhost:${port}`], {}, {
+        signal: stop.signal,
+        onListening: (u) => {
+          url = u;
+        },
+      });
+      try {
+        const deadline = Date.now() + 60_000;
+        while (url === '' && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+        const res = await fetch(`http://localhost:${port}/session`, {
+          method: 'POST',
+          headers: { 'Content-Type': 'application/json' },
+          body: JSON.stringify({ '@context': 'https://irma.app/ld/request/disclosure/v2', disclose: [[['irma-demo.MijnOverheid.fullName.firstname']]] }),
+        });
+        expect(res.status).toBe(200);
+      } finally {
+        stop.abort();
+        if (saved === undefined) delete process.env.IRMA_WARMUP;
+        else process.env.IRMA_WARMUP = saved;
+      }
+      return finished;
+    };
+    const warm = await serve('1');
+    expect(warm.code).toBe(0);
+    const sessions = Number(/warmed up.*sessions=(\d+)/.exec(warm.stderr)?.[1]);
+    expect(sessions).toBeGreaterThan(0);
+    const cold = await serve('0');
+    expect(cold.code).toBe(0);
+    expect(cold.stderr).not.toMatch(/warmed up/);
+  });
+
   it('two servers configured for one Redis share their sessions', async () => {
     const redis = await startRedis({ password: 'pw' });
     const env = { IRMASERVER_STORE_TYPE: 'redis', IRMASERVER_REDIS_ADDR: redis.addr, IRMASERVER_REDIS_PW: 'pw', IRMASERVER_REDIS_NO_TLS: 'true' };
