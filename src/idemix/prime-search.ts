@@ -61,10 +61,14 @@ export function sieveBlock(start: bigint): Uint8Array {
 
 /**
  * A prime p = base + offset with offset odd, uniformly started below 2^offsetBits and searched
- * upwards, accepted after `rounds` Miller–Rabin rounds. base must be even and above SIEVE_BOUND.
+ * upwards, accepted after `rounds` Miller–Rabin rounds. base must be even, and the range must
+ * reach well beyond SIEVE_BOUND (starts below it are drawn again: the sieve would strike the
+ * small primes themselves).
  */
 export function randomPrimeAbove(base: bigint, offsetBits: number, rounds: number): bigint {
-  if (base <= SIEVE_BOUND || (base & 1n) !== 0n || offsetBits < 1) throw new RangeError('randomPrimeAbove needs an even base above the sieve bound');
+  if (base < 0n || (base & 1n) !== 0n || base + (1n << BigInt(offsetBits)) < BigInt(SIEVE_BOUND) << 8n) {
+    throw new RangeError('randomPrimeAbove needs an even base and a range far beyond the sieve bound');
+  }
   const len = Math.ceil(offsetBits / 8);
   const topMask = 0xff >> (len * 8 - offsetBits);
   const limit = base + (1n << BigInt(offsetBits));
@@ -73,6 +77,7 @@ export function randomPrimeAbove(base: bigint, offsetBits: number, rounds: numbe
     b[0] &= topMask;
     b[len - 1] |= 1;
     const start = base + fromBytes(b);
+    if (start <= SIEVE_BOUND) continue;
     // Only candidates inside the range (near its end a block is cut short).
     const room = (limit - start + 1n) / 2n;
     const end = room < BigInt(BLOCK) ? Number(room) : BLOCK;

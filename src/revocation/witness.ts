@@ -1,10 +1,9 @@
 // The holder's non-revocation witness (u, e) with u^e = ν: made by the issuer at issuance against
 // the latest accumulator, and brought forward by the holder over later revocation events.
-import { bitLength, fromBytes, isProbablePrime, modInverse } from '../idemix/bigint.js';
+import { bitLength, modInverse } from '../idemix/bigint.js';
 import type { PrivateKey, PublicKey } from '../idemix/keys.js';
 import { modPow, powProduct } from '../idemix/modexp.js';
-import { hasSmallFactor } from '../idemix/primality.js';
-import { randomBytes } from 'node:crypto';
+import { randomPrimeAbove } from '../idemix/prime-search.js';
 import type { Accumulator, SignedAccumulator } from './accumulator.js';
 import { openSignedAccumulator } from './accumulator.js';
 import { RevocationError } from './errors.js';
@@ -21,16 +20,9 @@ export interface Witness {
   accumulator: Accumulator;
 }
 
-/** e = 8 + off with off a random odd number below 2^195, prime. */
+/** e = 8 + off, prime, with off odd below 2^195: searched upwards from a random point, as the issuer's e. */
 export function randomRevocationPrime(): bigint {
-  for (;;) {
-    const buf = randomBytes(Math.ceil(REVOCATION_ATTRIBUTE_BITS / 8));
-    buf[0] &= (1 << (REVOCATION_ATTRIBUTE_BITS % 8 || 8)) - 1;
-    const off = fromBytes(buf) | 1n;
-    const e = 8n + off;
-    if (hasSmallFactor(e)) continue;
-    if (isProbablePrime(e, 20)) return e;
-  }
+  return randomPrimeAbove(8n, REVOCATION_ATTRIBUTE_BITS, 20);
 }
 
 /** The issuer's witness for a fresh credential: u = ν^{1/e mod p'q'}. */

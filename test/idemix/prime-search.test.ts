@@ -57,8 +57,20 @@ describe('randomPrimeAbove', () => {
     }
   });
 
-  it('refuses a base the sieve could divide', () => {
+  it('gives primes of the shape of a revocation attribute e (8 + odd offset below 2^195)', () => {
+    const seen = new Set<bigint>();
+    for (let i = 0; i < 8; i++) {
+      const e = randomPrimeAbove(8n, 195, 20);
+      expect(e > 8n && e < 8n + (1n << 195n)).toBe(true);
+      expect(checkPrimeSync(e, { checks: 40 })).toBe(true);
+      seen.add(e);
+    }
+    expect(seen.size).toBe(8);
+  });
+
+  it('refuses an odd base, or a range the sieve bound would fill', () => {
     expect(() => randomPrimeAbove(1001n, 8, 20)).toThrow(RangeError);
     expect(() => randomPrimeAbove((1n << 40n) + 1n, 8, 20)).toThrow(RangeError);
+    expect(() => randomPrimeAbove(8n, 16, 20)).toThrow(RangeError);
   });
 });

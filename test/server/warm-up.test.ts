@@ -29,7 +29,7 @@ describe('start-up warm-up', () => {
       const metrics = await h.inject({ method: 'GET', url: '/session/' + s.token + '/status' });
       expect(metrics.json()).toBe('INITIALIZED');
       // The server's own metrics count only its own session.
-      const text = await h.server.ctx.metrics.registry.metrics();
+      const text = await h.server.ctx.metrics!.registry.metrics();
       expect(text).toMatch(/irma_sessions_started_total\{[^}]*\} 1\b/);
     } finally {
       await h.close();
