@@ -3,7 +3,6 @@
 import { SdJwtError } from './errors.js';
 import type { HolderJwk } from './holder-key.js';
 import type { SdJwtIssuers } from './issuer-keys.js';
-import { issueSdJwtVc } from './sdjwt-vc.js';
 
 /**
  * Most SD-JWT VCs one session may ask for, summed over its credentials (each at most 200, as the
@@ -61,6 +60,8 @@ export async function issueBatch(input: BatchInput): Promise<string[]> {
   if (input.keys.length !== total) {
     throw new SdJwtError(`number of requested SD-JWTs (${total}) does not match the number of pub keys (${input.keys.length})`);
   }
+  // Loaded on first use: jose is ~2 MB of a server's heap, and most servers never issue SD-JWT VCs.
+  const { issueSdJwtVc } = await import('./sdjwt-vc.js');
   const jobs: Promise<string>[] = [];
   let k = 0;
   for (const c of input.credentials) {

@@ -10,7 +10,7 @@ import { parseSessionRequestAs, type IssuanceRequest, type SessionRequest } from
 import { issueBatch, sdJwtRequestProblem, sdJwtTotal } from '../sdjwt/batch.js';
 import { SdJwtError } from '../sdjwt/errors.js';
 import { parseHolderKeys, type HolderJwk } from '../sdjwt/holder-key.js';
-import { loadSdJwtIssuers, type SdJwtIssuers } from '../sdjwt/issuer-keys.js';
+import type { SdJwtIssuers } from '../sdjwt/issuer-keys.js';
 import type { JsonValue, Session } from '../session/session.js';
 import type { ServerContext } from './context.js';
 import { OptionsError, type SdJwtVcOptions } from './options.js';
@@ -67,6 +67,8 @@ export async function issueSdJwts(ctx: ServerContext, session: Session, keys: Ho
 export async function loadConfiguredSdJwtIssuers(o: SdJwtVcOptions, log: Pick<Logger, 'info' | 'warn'>): Promise<SdJwtIssuers> {
   let loaded;
   try {
+    // Only with sdjwtvc configured: the certificate parsing (ASN.1) is ~1.5 MB of heap.
+    const { loadSdJwtIssuers } = await import('../sdjwt/issuer-keys.js');
     loaded = await loadSdJwtIssuers(o);
   } catch (err) {
     if (err instanceof SdJwtError) throw new OptionsError(`sdjwtvc: ${err.message}`);
