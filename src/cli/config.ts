@@ -13,6 +13,7 @@ import {
   type ServerOptions,
 } from '../server/options.js';
 import { LIMIT_KEYS, type Limits } from '../server/limits.js';
+import { isTrustedProxy } from '../server/trusted-proxies.js';
 import { findConfigFile, readConfigFile } from './config-file.js';
 import { envName, OPTION_SPECS, type OptionSpec } from './option-specs.js';
 import { describeParseError } from './parse-error.js';
@@ -128,6 +129,10 @@ export function loadConfig(input: ConfigInput): LoadedConfig {
   set('shutdownGracePeriod', 'shutdown_grace_period');
   if ((o.shutdownGracePeriod ?? 0) < 0) throw new OptionsError('shutdown_grace_period must not be negative');
   set('sessionRateLimitAddress', 'session_rate_limit_address');
+  set('trustedProxies', 'trusted_proxies');
+  for (const proxy of o.trustedProxies ?? []) {
+    if (!isTrustedProxy(proxy)) throw new OptionsError(`trusted_proxies: "${proxy}" is not an address, a CIDR range, loopback, linklocal or uniquelocal`);
+  }
   set('sessionRateLimitRequestor', 'session_rate_limit_requestor');
   set('sessionRateLimitWindow', 'session_rate_limit_window');
   for (const key of ['session_rate_limit_address', 'session_rate_limit_requestor', 'session_rate_limit_window']) {

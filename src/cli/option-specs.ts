@@ -74,6 +74,8 @@ export const OPTION_SPECS: readonly OptionSpec[] = [
     help: 'serve Prometheus metrics (/metrics) and health checks on this separate port (default: none; /metrics is then served on the main port in development only)' },
   { key: 'metrics_listen_addr', kind: 'string', group: G_LISTEN,
     help: 'address at which the metrics port listens (default 127.0.0.1, this machine only)' },
+  { key: 'trusted_proxies', kind: 'list', group: G_LISTEN,
+    help: 'reverse proxies (addresses, CIDR ranges, or loopback, linklocal, uniquelocal) whose X-Forwarded-For names the client for the per-address session rate limit (default: none, the connection\'s address counts)' },
 
   { key: 'no_auth', kind: 'bool', group: G_AUTH,
     help: 'whether or not to authenticate requestors (and reject all authenticated requests) (default true in development, false in production)' },

@@ -15,6 +15,7 @@ import { registerStaticFiles } from './static-files.js';
 import { registerHealthRoutes } from './health.js';
 import { registerMetricsRoute, registerRequestMetrics } from './metrics-http.js';
 import { registerRequestLog, requestId } from './request-log.js';
+import { trustProxyOf } from './trusted-proxies.js';
 import { registerSessionRateLimits } from './session-rate-limits.js';
 
 /** Which APIs one listener serves: all, or (with a separate client port) one side each. */
@@ -50,6 +51,7 @@ export function buildApp(ctx: ServerContext, role: AppRole, streams: StreamRegis
     // Fastify's request log lines carry URLs, and URLs carry session tokens: request-log.ts logs instead.
     logController: new LogController({ disableRequestLogging: true }),
     genReqId: requestId,
+    trustProxy: trustProxyOf(ctx.options.trustedProxies),
     bodyLimit: bodyLimitOf(limits, ''),
     requestTimeout: timeouts.requestTimeout,
     exposeHeadRoutes: false,

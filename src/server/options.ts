@@ -116,6 +116,12 @@ export interface ServerOptions {
   shutdownGracePeriod?: number;
   /** Session starts per window per client address; 0 = none; absent = 120 in production, else none. */
   sessionRateLimitAddress?: number;
+  /**
+   * Reverse proxies whose X-Forwarded-For header names the client (addresses, CIDR ranges, or
+   * loopback / linklocal / uniquelocal): the per-address session rate limit then counts the
+   * address the nearest untrusted hop gave. Empty: the connection's own address counts.
+   */
+  trustedProxies?: string[];
   /** Session starts per window per requestor; 0 = none; absent = 6000 in production, else none. */
   sessionRateLimitRequestor?: number;
   /** Seconds of the session rate-limit window (default 60). */

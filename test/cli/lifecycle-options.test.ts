@@ -1,4 +1,4 @@
-// The options of stopping and of session rate limits: reference-style names from flag,
+// The options of stopping, of session rate limits and of trusted proxies: reference-style names from flag,
 // environment or config file, and refused when negative.
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -48,5 +48,20 @@ describe('session rate limits', () => {
     for (const flag of ['--session-rate-limit-address', '--session-rate-limit-requestor', '--session-rate-limit-window']) {
       expect(() => load([flag, '-3'])).toThrow(/must not be negative/);
     }
+  });
+});
+
+describe('trusted_proxies', () => {
+  it('comes from the flag, the environment or the config file, and is absent otherwise', () => {
+    expect(load(['--trusted-proxies', '10.0.0.0/8,loopback']).trustedProxies).toEqual(['10.0.0.0/8', 'loopback']);
+    expect(load([], { IRMASERVER_TRUSTED_PROXIES: '192.0.2.1' }).trustedProxies).toEqual(['192.0.2.1']);
+    writeFileSync(join(dir, 'irmaserver.yml'), 'trusted_proxies: ["fd00::/8"]\n');
+    expect(load().trustedProxies).toEqual(['fd00::/8']);
+    rmSync(join(dir, 'irmaserver.yml'));
+    expect(load().trustedProxies).toBeUndefined();
+  });
+
+  it('refuses what is not an address, a range or a range name, naming it', () => {
+    expect(() => load(['--trusted-proxies', '10.0.0.0/8,proxy.example.com'])).toThrow(/trusted_proxies: "proxy.example.com"/);
   });
 });

@@ -52,6 +52,23 @@ describe('defaults', () => {
 });
 
 describe('in memory', () => {
+  it('counts the address a trusted proxy forwarded, and ignores the header from anyone else', async () => {
+    h = await makeHarness({ sessionRateLimitAddress: 2, trustedProxies: ['10.0.0.0/8'] });
+    const via = (proxy: string, client: string) => start(h!, proxy, { 'x-forwarded-for': client });
+    // Two clients behind the trusted proxy: each has its own allowance.
+    for (let i = 0; i < 2; i++) {
+      expect((await via('10.1.2.3', '198.51.100.1')).statusCode).toBe(200);
+      expect((await via('10.1.2.3', '198.51.100.2')).statusCode).toBe(200);
+    }
+    expectRefused(await via('10.1.2.3', '198.51.100.1'), 60);
+    // A chain: the proxy's own forwarder is trusted too, the client is the first untrusted hop.
+    expect((await via('10.1.2.3', '198.51.100.3, 10.9.9.9')).statusCode).toBe(200);
+    // From an untrusted peer the header is the peer's own claim: its address counts, whatever it says.
+    expect((await via('203.0.113.7', '198.51.100.4')).statusCode).toBe(200);
+    expect((await via('203.0.113.7', '198.51.100.5')).statusCode).toBe(200);
+    expectRefused(await via('203.0.113.7', '198.51.100.6'), 60);
+  });
+
   it('refuses a client address over its limit with 429 and Retry-After, other addresses go on', async () => {
     h = await makeHarness({
       sessionRateLimitAddress: 3,
