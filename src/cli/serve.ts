@@ -43,6 +43,7 @@ export async function serveCommand(flags: Record<string, unknown>, env: Env, io:
     { url: server.url, port: server.port, ...(server.metricsUrl ? { metrics: `${server.metricsUrl}/metrics` } : {}) },
     'server listening',
   );
+  await reportNativeAcceleration(logger);
   // With --log-json the output is for machines: only JSON lines, no text for people.
   if (loaded.useDemoScheme && options.noAuth && !options.logJson) {
     io.stdout.write(firstSessionHint(options, server.port, loaded.dataDir));
@@ -132,4 +133,21 @@ async function stopRequested(signal: AbortSignal | undefined, cancel?: AbortSign
     controller.abort();
     await Promise.allSettled(stops);
   }
+}
+
+/**
+ * Without the native accelerator a verification costs ~3x the CPU; its build is an install script,
+ * which a package manager may skip or an operator may not have approved, so say so at start.
+ */
+async function reportNativeAcceleration(logger: Configured['logger']): Promise<void> {
+  const { nativeAcceleration } = await import('../idemix/modexp.js');
+  if (nativeAcceleration()) return;
+  if (process.env.IRMA_NATIVE === '0') {
+    logger.info('Idemix native accelerator disabled by IRMA_NATIVE=0: proofs are checked with node:crypto alone');
+    return;
+  }
+  logger.warn(
+    'Idemix native accelerator not built: proofs are checked with node:crypto alone, at about 3x the CPU. ' +
+      'It is built by the package\'s install script (python3, make and a C compiler): npm rebuild irma-server-ts',
+  );
 }

@@ -304,6 +304,32 @@ describe('server', () => {
     expect(cold.stderr).not.toMatch(/warmed up/);
   });
 
+  it('says at start when proofs are checked without the native accelerator', async () => {
+    const serve = async () => {
+      const port = await freePort();
+      const stop = new AbortController();
+      let up = false;
+      const finished = cli(['server', '-s', REFERENCE_SCHEMES, '--port', String(port)], {}, { signal: stop.signal, onListening: () => (up = true) });
+      const deadline = Date.now() + 60_000;
+      while (!up && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+      // The notice follows the listening line.
+      await new Promise((r) => setTimeout(r, 100));
+      stop.abort();
+      return finished;
+    };
+    const { nativeAcceleration, setNativeAcceleration } = await import('../../src/idemix/modexp.js');
+    const built = nativeAcceleration();
+    try {
+      if (built) expect((await serve()).stderr).not.toMatch(/native accelerator/);
+      setNativeAcceleration(false);
+      const without = await serve();
+      expect(without.code).toBe(0);
+      expect(without.stderr).toMatch(/native accelerator (not built: .*npm rebuild irma-server-ts|disabled by IRMA_NATIVE=0)/);
+    } finally {
+      setNativeAcceleration(built);
+    }
+  });
+
   it('two servers configured for one Redis share their sessions', async () => {
     const redis = await startRedis({ password: 'pw' });
     const env = { IRMASERVER_STORE_TYPE: 'redis', IRMASERVER_REDIS_ADDR: redis.addr, IRMASERVER_REDIS_PW: 'pw', IRMASERVER_REDIS_NO_TLS: 'true' };
