@@ -131,7 +131,7 @@ export function loadConfig(input: ConfigInput): LoadedConfig {
   set('sessionRateLimitAddress', 'session_rate_limit_address');
   set('trustedProxies', 'trusted_proxies');
   for (const proxy of o.trustedProxies ?? []) {
-    if (!isTrustedProxy(proxy)) throw new OptionsError(`trusted_proxies: "${proxy}" is not an address, a CIDR range, loopback, linklocal or uniquelocal`);
+    if (!isTrustedProxy(proxy)) throw new OptionsError(`trusted_proxies: "${proxy}" is not an address, a CIDR range (prefix 1 or more), loopback, linklocal or uniquelocal`);
   }
   set('sessionRateLimitRequestor', 'session_rate_limit_requestor');
   set('sessionRateLimitWindow', 'session_rate_limit_window');

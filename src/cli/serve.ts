@@ -31,7 +31,9 @@ export async function serveCommand(flags: Record<string, unknown>, env: Env, io:
     // IRMA_WARMUP=0 skips it (the tests, which start many short-lived servers).
     if (process.env.IRMA_WARMUP !== '0') {
       const { warmUp } = await import('../server/warm-up.js');
-      const warmed = await warmUp(schemes, options.limits);
+      const warmed = await warmUp(schemes, options.limits, undefined, (err) =>
+        logger.debug({ reason: err instanceof Error ? err.message : String(err) }, 'warm-up stopped early'),
+      );
       if (warmed) logger.debug({ sessions: warmed.sessions, ms: Math.round(warmed.ms) }, 'warmed up');
     }
     server = await startServer(options, { schemes, logger, routes });

@@ -66,7 +66,7 @@ export function sieveBlock(start: bigint): Uint8Array {
  * small primes themselves).
  */
 export function randomPrimeAbove(base: bigint, offsetBits: number, rounds: number): bigint {
-  if (base < 0n || (base & 1n) !== 0n || base + (1n << BigInt(offsetBits)) < BigInt(SIEVE_BOUND) << 8n) {
+  if (!Number.isSafeInteger(offsetBits) || offsetBits < 1 || base < 0n || (base & 1n) !== 0n || base + (1n << BigInt(offsetBits)) < BigInt(SIEVE_BOUND) << 8n) {
     throw new RangeError('randomPrimeAbove needs an even base and a range far beyond the sieve bound');
   }
   const len = Math.ceil(offsetBits / 8);

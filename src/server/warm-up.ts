@@ -14,6 +14,8 @@ import { encodeAttribute } from '../idemix/attributes.js';
 import { createMetadata } from '../idemix/metadata.js';
 import type { PublicKey } from '../idemix/keys.js';
 import type { CredentialType, SchemeRegistry } from '../scheme/types.js';
+import { MemoryRevocationStore } from '../revocation/memory-store.js';
+import { RevocationService } from '../revocation/service.js';
 import { MemoryStore } from '../store/memory.js';
 import type { Session } from '../session/session.js';
 import { defaultOptions, type ServerOptions } from './options.js';
@@ -74,34 +76,37 @@ const APP_HEADERS = {
 /**
  * Runs made-up disclosure sessions on a private instance of the server for up to `budgetMs`;
  * undefined when the schemes offer nothing to disclose. Never throws: a warm-up that fails has
- * only failed to speed things up.
+ * only failed to speed things up (`onError` hears why).
  */
-export async function warmUp(schemes: SchemeRegistry, limits: ServerOptions['limits'], budgetMs = WARM_UP_MS): Promise<WarmUpReport | undefined> {
+export async function warmUp(
+  schemes: SchemeRegistry,
+  limits: ServerOptions['limits'],
+  budgetMs = WARM_UP_MS,
+  onError?: (err: unknown) => void,
+): Promise<WarmUpReport | undefined> {
   const started = performance.now();
   const now = Math.floor(Date.now() / 1000);
-  const target = pickTarget(schemes, now);
-  if (target === undefined || budgetMs <= 0) return undefined;
-  // Imported here: index.ts is the module that calls this one.
-  const { createServer } = await import('./index.js');
-  const logger = pino({ level: 'silent' });
-  const options: ServerOptions = { ...defaultOptions(false), url: 'http://localhost', quiet: true, limits };
   let sessions = 0;
   let checked = 0;
   const store = new MemoryStore<Session>();
+  const logger = pino({ level: 'silent' });
+  // Without revocation settings, issuers whose keys support revocation would make createServer
+  // refuse to start: a revocation service of its own, in memory, never started, answers for them.
+  const revocation = new RevocationService({ schemes, store: new MemoryRevocationStore(), settings: {}, log: logger });
   try {
-    const server = await createServer(options, {
-      schemes,
-      store,
-      checker: createProofChecker(schemes, { logger }),
-      logger,
-    });
+    const target = pickTarget(schemes, now);
+    if (target === undefined || budgetMs <= 0) return undefined;
+    // Imported here: index.ts is the module that calls this one.
+    const { createServer } = await import('./index.js');
+    const options: ServerOptions = { ...defaultOptions(false), url: 'http://localhost', quiet: true, limits };
+    const server = await createServer(options, { schemes, store, checker: createProofChecker(schemes, { logger }), logger, revocation });
     try {
       const request = JSON.stringify({ '@context': 'https://irma.app/ld/request/disclosure/v2', disclose: [[[`${target.type.id}.${target.type.attributes[0].shortId}`]]] });
       const proofs = madeUpDisclosure(target, now);
       const app = server.main;
       while (sessions < MAX_FLOWS && performance.now() - started < budgetMs) {
         const start = await app.inject({ method: 'POST', url: '/session', headers: { 'content-type': 'application/json' }, payload: request });
-        if (start.statusCode !== 200) break;
+        if (start.statusCode !== 200) throw new Error(`warm-up session start answered ${start.statusCode}`);
         const pkg = start.json() as { token: string; sessionPtr: { u: string } };
         const ct = pkg.sessionPtr.u.slice(pkg.sessionPtr.u.lastIndexOf('/') + 1);
         await app.inject({ method: 'GET', url: `/irma/session/${ct}`, headers: APP_HEADERS });
@@ -113,10 +118,11 @@ export async function warmUp(schemes: SchemeRegistry, limits: ServerOptions['lim
     } finally {
       await server.close();
     }
-  } catch {
-    // See above: nothing depends on it.
+  } catch (err) {
+    onError?.(err);
   } finally {
     await store.close();
+    await revocation.close();
   }
   return { sessions, checked, ms: performance.now() - started };
 }

@@ -84,7 +84,8 @@ interface Decoded {
  * then commits), so an update usually follows this process's own read or write of the same
  * session by a millisecond. It starts from that copy instead of reading again: the
  * compare-and-set still rejects it when another process wrote in between, and the update then
- * reads as it otherwise would. Bounded in number and age, since it only saves a round trip.
+ * reads as it otherwise would; an update that answers without writing, which no compare-and-set
+ * checks, reads again too. Bounded in number and age, since it only saves a round trip.
  */
 const RECENT_LIMIT = 256;
 const RECENT_MS = 1000;
@@ -171,13 +172,19 @@ export class RedisStore<T extends StoredSession> implements SessionStore<T> {
 
   async get(clientToken: string): Promise<T | undefined> {
     const read = await this.#read(clientToken);
-    if (read === undefined) return undefined;
+    if (read === undefined) {
+      this.#recent.delete(clientToken);
+      return undefined;
+    }
     const value = this.#parse(read.json, clientToken);
     this.#remember(clientToken, read);
     return value;
   }
 
   #remember(clientToken: string, d: Decoded): void {
+    // A reply can overtake this process's own later write on another connection: keep the newer.
+    const known = this.#recent.get(clientToken);
+    if (known !== undefined && known.version > d.version) return;
     this.#recent.delete(clientToken);
     this.#recent.set(clientToken, { version: d.version, json: d.json, at: performance.now() });
     if (this.#recent.size > RECENT_LIMIT) this.#recent.delete(this.#recent.keys().next().value as string);
@@ -210,7 +217,12 @@ export class RedisStore<T extends StoredSession> implements SessionStore<T> {
       const stored = { clientToken: current.clientToken, requestorToken: current.requestorToken };
       const outcome = mutate(current);
       if (outcome.value === undefined) {
-        if (fromRecent) this.#remember(clientToken, read);
+        // An answer without a write has no compare-and-set to catch a stale copy: it must come
+        // from what Redis holds now.
+        if (fromRecent) {
+          attempt--;
+          continue;
+        }
         return outcome.result;
       }
       const ttlMs = outcome.ttlMs ?? 0;

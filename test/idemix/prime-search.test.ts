@@ -72,5 +72,8 @@ describe('randomPrimeAbove', () => {
     expect(() => randomPrimeAbove(1001n, 8, 20)).toThrow(RangeError);
     expect(() => randomPrimeAbove((1n << 40n) + 1n, 8, 20)).toThrow(RangeError);
     expect(() => randomPrimeAbove(8n, 16, 20)).toThrow(RangeError);
+    // No offset at all would leave only the even base: no prime to find.
+    expect(() => randomPrimeAbove(1n << 40n, 0, 20)).toThrow(RangeError);
+    expect(() => randomPrimeAbove(1n << 40n, 1.5, 20)).toThrow(RangeError);
   });
 });

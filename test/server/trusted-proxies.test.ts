@@ -4,13 +4,13 @@ import { isTrustedProxy, trustProxyOf } from '../../src/server/trusted-proxies.j
 
 describe('trusted_proxies entries', () => {
   it('accepts addresses, CIDR ranges and the range names', () => {
-    for (const ok of ['10.0.0.1', '10.0.0.0/8', '::1', 'fd00::/8', '192.168.0.0/32', '::/0', 'loopback', 'linklocal', 'uniquelocal']) {
+    for (const ok of ['10.0.0.1', '10.0.0.0/8', '::1', 'fd00::/8', '192.168.0.0/32', '::/1', 'loopback', 'linklocal', 'uniquelocal']) {
       expect(isTrustedProxy(ok), ok).toBe(true);
     }
   });
 
   it('refuses anything else', () => {
-    for (const bad of ['', 'localhost', '10.0.0.0/33', '::/129', '10.0.0.0/', '10.0.0.0/8/8', '10.0.0.256', 'Loopback', '*']) {
+    for (const bad of ['', 'localhost', '10.0.0.0/33', '::/129', '10.0.0.0/', '10.0.0.0/8/8', '10.0.0.256', 'Loopback', '*', '0.0.0.0/0', '::/0']) {
       expect(isTrustedProxy(bad), bad).toBe(false);
     }
   });
@@ -19,5 +19,9 @@ describe('trusted_proxies entries', () => {
     expect(trustProxyOf(undefined)).toBe(false);
     expect(trustProxyOf([])).toBe(false);
     expect(trustProxyOf(['loopback'])).toEqual(['loopback']);
+  });
+
+  it('refuses a bad entry from code as from the command line', () => {
+    expect(() => trustProxyOf(['10.0.0.0/8', '0.0.0.0/0'])).toThrow(/trusted_proxies: "0.0.0.0\/0"/);
   });
 });

@@ -1,5 +1,5 @@
 // The start-up warm-up: made-up disclosure sessions on a private instance, within its time bound.
-import { mkdtempSync, rmSync } from 'node:fs';
+import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -33,6 +33,26 @@ describe('start-up warm-up', () => {
       expect(text).toMatch(/irma_sessions_started_total\{[^}]*\} 1\b/);
     } finally {
       await h.close();
+    }
+  });
+
+  it('also with an issuer whose private keys support revocation and no revocation settings', async () => {
+    // Outside demo schemes such an issuer needs revocation settings to start; the warm-up has none.
+    const dir = mkdtempSync(join(tmpdir(), 'irma-warm-up-'));
+    try {
+      cpSync(REFERENCE_SCHEMES, dir, { recursive: true });
+      const description = join(dir, 'irma-demo', 'description.xml');
+      writeFileSync(description, readFileSync(description, 'utf8').replace('<Demo>true</Demo>', '<Demo>false</Demo>'));
+      // The edit breaks the scheme's signed index.
+      const schemes = await loadSchemes({ schemesPath: dir, requireSignatures: false });
+      expect(schemes.scheme('irma-demo')?.demo).toBe(false);
+      const errors: unknown[] = [];
+      const report = await warmUp(schemes, undefined, 200, (err) => errors.push(err));
+      expect(errors).toEqual([]);
+      expect(report!.sessions).toBeGreaterThan(0);
+      expect(report!.checked).toBe(report!.sessions);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
     }
   });
 

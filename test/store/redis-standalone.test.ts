@@ -156,13 +156,25 @@ describe('Redis store, standalone specifics', () => {
     expect(seen).toEqual([2, 3]);
     expect((await b.get(s.clientToken))?.counter).toBe(4);
 
-    // Gone meanwhile: SESSION_UNKNOWN, as without the copy.
+    // An answer without a write is never given from an outdated copy (no compare-and-set checks it).
+    expect((await a.get(s.clientToken))?.counter).toBe(4);
+    expect(await b.update(s.clientToken, bump)).toBe(4);
+    expect(await a.update(s.clientToken, (cur) => ({ result: cur.counter }))).toBe(5);
+    expect(await b.update(s.clientToken, (cur) => ({ ...bump(cur), value: { ...cur, counter: 4 } }))).toBe(5);
+
+    // Gone meanwhile: SESSION_UNKNOWN, as without the copy, for a write and for an answer alike.
     expect((await a.get(s.clientToken))?.counter).toBe(4);
     const { session, token } = a.keysOf(s.clientToken, s.requestorToken);
     await plain.cli(['DEL', session, token!], { password: PW });
     seen = [];
     await expectStoreError(a.update(s.clientToken, (cur) => (seen.push(cur.counter), bump(cur))), 'SESSION_UNKNOWN');
     expect(seen).toEqual([4]);
+    const u = newSession();
+    await a.create(u, 10_000);
+    await a.get(u.clientToken);
+    const uk = a.keysOf(u.clientToken, u.requestorToken);
+    await plain.cli(['DEL', uk.session, uk.token!], { password: PW });
+    await expectStoreError(a.update(u.clientToken, (cur) => ({ result: cur.counter })), 'SESSION_UNKNOWN');
 
     // A copy older than a second is not used.
     const t = newSession();
