@@ -95,7 +95,7 @@ export const signedMessageSchema = goObject({
   context: bigIntJson('context').default(''),
   message: z.string().default(''),
   timestamp: timestampSchema.optional(),
-}).transform((m): SignedMessage => ({ ...m, timestamp: m.timestamp ?? null }));
+}).transform((m): SignedMessage => Object.assign(m, { timestamp: m.timestamp ?? null }));
 
 const issueCommitmentSchema = goObject({
   U: bigIntJson('U').optional(),

@@ -125,7 +125,7 @@ async function verify(
         // Witnesses need the revocation state (I/O), so they are made here, not in the checker;
         // the issuance records are stored (or sent to the authority) before the signatures leave.
         const revocable = await prepareRevocableIssuance(ctx, session.request, input.now);
-        const r = await ctx.checker.issuance({ ...input, witnesses: revocable.witnesses });
+        const r = await ctx.checker.issuance(Object.assign({}, input, { witnesses: revocable.witnesses }));
         await revocable.record();
         outcome = { proofStatus: r.proofStatus, disclosed: r.disclosed };
         sigs = r.sigs;
@@ -234,7 +234,7 @@ async function decide(
     if (!ctx.liveness.confirmed()) throw new ProtocolError('INTERNAL_ERROR', 'process liveness not confirmed');
     next = await startNextSession(ctx, session, outcome);
   }
-  if (next) outcome = { ...outcome, nextSession: next.requestorToken };
+  if (next) outcome = Object.assign({}, outcome, { nextSession: next.requestorToken });
   const version = parseProtocolVersion(session.protocolVersion ?? '2.8');
   const response = serverSessionResponseToJson(
     { proofStatus: outcome.proofStatus ?? 'VALID', sigs: verified.sigs, sdjwts: verified.sdjwts, nextSession: next?.qr as SessionPointer | undefined },
@@ -276,15 +276,14 @@ async function attempt(
   const message = parseMessage(call.message, session);
   const holderKeys = sdJwtHolderKeys(ctx, session, message);
   const ct = session.clientToken;
-  const claim: ClaimEvent = {
-    ...call,
+  const claim: ClaimEvent = Object.assign({}, call, {
     claimant: randomAlphanumeric(TOKEN_LENGTH),
     request: requestDigest(endpoint, call.message),
     lifetimeMs: VERIFY_CLAIM_MS,
     process: ctx.liveness.id,
-  };
+  });
   const deadProcess = await deadClaimant(ctx, session);
-  const claimed = (await transact(ctx, ct, (s, m) => claimClientPost(s, { ...claim, deadProcess }, m))).transition;
+  const claimed = (await transact(ctx, ct, (s, m) => claimClientPost(s, Object.assign({}, claim, { deadProcess }), m))).transition;
   if (claimed.retry) return { retry: true, ...claimed.retry };
   if (!claimed.held) {
     sendMachineReply(reply, claimed.reply, true);
@@ -311,7 +310,7 @@ async function attempt(
     }
     const verdict = decided;
     const committed = (
-      await transact(ctx, ct, (s, m) => commitClientPost(s, { ...call, nonce: session.nonce, claimant: claim.claimant, verdict }, m))
+      await transact(ctx, ct, (s, m) => commitClientPost(s, Object.assign({}, call, { nonce: session.nonce, claimant: claim.claimant, verdict }), m))
     ).transition;
     settled = true;
     if (committed.retry) return { retry: true, ...committed.retry };

@@ -71,13 +71,12 @@ export function registerClientRoutes(app: FastifyInstance, ctx: ServerContext, s
     const { transition } = await transact(ctx, session.clientToken, (s, m) =>
       connect(
         s,
-        {
-          ...call,
+        Object.assign({}, call, {
           minVersion,
           maxVersion,
           negotiation: { acceptInsecure: ctx.options.acceptInsecureProtocolVersions ?? false, chained: !!s.nextSessionUrl },
           revocation,
-        },
+        }),
         m,
       ),
     );

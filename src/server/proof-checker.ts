@@ -333,7 +333,7 @@ export function createProofChecker(schemes: SchemeRegistry, options: ProofChecke
         if (err instanceof IdemixError && err.code === 'INVALID_PROOF') return { proofStatus: 'INVALID', signature };
         throw err;
       }
-      return { ...outcome(check(request, input.implicitDisclosure, indices, proofs, at)), signature };
+      return Object.assign(outcome(check(request, input.implicitDisclosure, indices, proofs, at)), { signature });
     },
 
     async issuance(input: VerificationInput): Promise<IssuanceOutcome> {

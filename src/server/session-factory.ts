@@ -60,7 +60,7 @@ export async function startSession(ctx: ServerContext, rr: RequestorRequest, opt
   if (returnUrl !== undefined) request.clientReturnUrl = returnUrl;
   const action = sessionTypeOf(request);
   const qr = sessionPointer(ctx.irmaUrl(), tokens.clientToken, action, request.host);
-  const clientRequest = sessionRequestToJson({ ...requestForClient(request), protocolVersion: VERSION_PLACEHOLDER });
+  const clientRequest = sessionRequestToJson(Object.assign({}, requestForClient(request), { protocolVersion: VERSION_PLACEHOLDER }));
 
   const session: Session = {
     clientToken: tokens.clientToken,

@@ -418,7 +418,7 @@ export class RedisStore<T extends StoredSession> implements SessionStore<T> {
     if (raw === null || raw === undefined) return undefined;
     if (typeof raw !== 'string') throw new StoreError('CORRUPT', 'stored session is not a string');
     const decoded = this.#decode(raw, key);
-    return { ...decoded, payload: raw.slice(raw.indexOf(':') + 1) };
+    return { version: decoded.version, json: decoded.json, payload: raw.slice(raw.indexOf(':') + 1) };
   }
 
   #decode(raw: string, sessionKey: string): Decoded {
