@@ -74,6 +74,11 @@ const DISCLOSURE_ONLY = process.env.BENCH_DISCLOSURE;
 const AB_ROOT = process.env.BENCH_AB_ROOT ? resolve(process.env.BENCH_AB_ROOT) : undefined;
 const AB_ROUNDS = num('BENCH_AB_ROUNDS', 6);
 const AB_ROUND = num('BENCH_AB_ROUND', 150);
+/**
+ * BENCH_AB_COLD=1: the A/B compares cold windows instead, each round on a fresh pair of servers
+ * started one after the other (the order alternates between rounds), each measured alone.
+ */
+const AB_COLD = process.env.BENCH_AB_COLD === '1';
 const PASSWORD = 'bench';
 const ENCRYPTION_KEY = `bench:${Buffer.alloc(32, 7).toString('base64')}`;
 
@@ -419,8 +424,11 @@ async function disclosureFigures(label: string, schemesPath: string, args: strin
 
 async function abFigures(label: string, schemesPath: string, args: string[], gens: LoadGen[], figures: Figures): Promise<void> {
   if (DISCLOSURE_ONLY && !DISCLOSURE_ONLY.split(';').includes(label)) return;
-  const self = await startServer(schemesPath, [...args, ...(process.env.BENCH_SELF_ARGS ?? '').split(' ').filter(Boolean)]);
-  const other = await startServer(schemesPath, args, join(AB_ROOT!, 'dist', 'cli', 'main.js'));
+  const selfArgs = [...args, ...(process.env.BENCH_SELF_ARGS ?? '').split(' ').filter(Boolean)];
+  const otherMain = join(AB_ROOT!, 'dist', 'cli', 'main.js');
+  if (AB_COLD) return abColdFigures(label, () => startServer(schemesPath, selfArgs), () => startServer(schemesPath, args, otherMain), gens, figures);
+  const self = await startServer(schemesPath, selfArgs);
+  const other = await startServer(schemesPath, args, otherMain);
   try {
     const used = [0, 0];
     const done = [0, 0];
@@ -439,6 +447,27 @@ async function abFigures(label: string, schemesPath: string, args: string[], gen
     await self.stop();
     await other.stop();
   }
+}
+
+/** Cold windows of fresh servers of both checkouts, AB_ROUNDS pairs; per-round figures and their means. */
+async function abColdFigures(label: string, startSelf: () => Promise<Server>, startOther: () => Promise<Server>, gens: LoadGen[], figures: Figures): Promise<void> {
+  const cold: [number[], number[]] = [[], []];
+  for (let round = 0; round < AB_ROUNDS; round++) {
+    const order = round % 2 === 0 ? [0, 1] : [1, 0];
+    for (const i of order) {
+      const server = await (i === 0 ? startSelf() : startOther());
+      try {
+        await run(gens, 'sessions', server.base, DISCLOSURE, WARMUP);
+        cold[i].push((await window(server, gens, DISCLOSURE, COLD_COUNT)).cpuMsPerSession);
+      } finally {
+        await server.stop();
+      }
+    }
+  }
+  const mean = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / xs.length;
+  (figures.ab ??= {})[`${label}, cold`] = { self: mean(cold[0]), other: mean(cold[1]) };
+  const pairs = cold[0].map((x, i) => `${fmt(x)}/${fmt(cold[1][i])}`).join(' ');
+  console.error(`  A/B cold ${label}: ${fmt(mean(cold[0]))} ms here, ${fmt(mean(cold[1]))} ms in ${AB_ROOT} (pairs here/there: ${pairs})`);
 }
 
 function schemesWithoutPrivateKeys(): string {
