@@ -357,6 +357,8 @@ interface Figures {
   creationsSeconds?: number;
   creationCpuMs?: number;
   creationLoadCpuShare?: number;
+  /** CPU per request of a bare node:http server under the same load: the floor for any Node server here. */
+  bareNodeCpuMs?: number;
   /** Server CPU per disclosure session, this checkout vs BENCH_AB_ROOT, taking turns. */
   ab?: Record<string, { self: number; other: number }>;
   scaling?: { oneProcess: number; twoProcesses: number; ratio: number; loadCpuShare: number; serverCpuShare: number; cpuLimit?: number };
@@ -470,6 +472,41 @@ async function abColdFigures(label: string, startSelf: () => Promise<Server>, st
   console.error(`  A/B cold ${label}: ${fmt(mean(cold[0]))} ms here, ${fmt(mean(cold[1]))} ms in ${AB_ROOT} (pairs here/there: ${pairs})`);
 }
 
+/**
+ * The machine's floor for session starts: a node:http server that reads each POST body and answers
+ * with a fixed JSON body of a session package's size, under the creations' load. Machines of one
+ * kind differ by 2x and more in this from day to day, more than in OpenSSL's speed.
+ */
+const BARE_SERVER = `
+const body = JSON.stringify({ sessionPtr: { u: 'http://127.0.0.1:1/irma/session/' + 'x'.repeat(20), irmaqr: 'disclosing' }, token: 'y'.repeat(20),
+  frontendRequest: { authorization: 'z'.repeat(20), pairingHint: false, minProtocolVersion: '1.0', maxProtocolVersion: '1.1' } });
+const server = require('node:http').createServer((req, res) => {
+  let n = 0;
+  req.on('data', (c) => { n += c.length; });
+  req.on('end', () => { res.writeHead(200, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) }); res.end(body); });
+});
+server.listen(Number(process.argv[1]), '127.0.0.1', () => process.send('ready'));
+`;
+
+async function bareNodeCpuMs(gens: LoadGen[]): Promise<number> {
+  const port = await freePort();
+  const child = spawn(process.execPath, ['-e', BARE_SERVER, String(port)], { stdio: ['ignore', 'ignore', 'inherit', 'ipc'] });
+  try {
+    await new Promise<void>((resolve, reject) => {
+      child.once('message', () => resolve());
+      child.once('exit', (code) => reject(new Error(`bare server exited with code ${code}`)));
+    });
+    const base = `http://127.0.0.1:${port}`;
+    const count = Math.max(1000, Math.round(CREATIONS / 5));
+    await run(gens, 'starts', base, DISCLOSURE, Math.round(count / 5), CREATION_CONNECTIONS);
+    const before = cpuMs(child.pid!);
+    const r = await run(gens, 'starts', base, DISCLOSURE, count, CREATION_CONNECTIONS);
+    return (cpuMs(child.pid!) - before) / Math.max(1, r.ok);
+  } finally {
+    child.kill();
+  }
+}
+
 function schemesWithoutPrivateKeys(): string {
   const dir = mkdtempSync(join(tmpdir(), 'irma-bench-schemes-'));
   cpSync(REFERENCE_SCHEMES, dir, { recursive: true, filter: (src) => !src.split('/').includes('PrivateKeys') });
@@ -502,6 +539,7 @@ function table(f: Figures): string {
   lines.push(row(['POST /session p50 at one client (ms)', fmt(f.startP50Ms), b.startP50, String(REFERENCE.goStartP50), '≤ 0.30']));
   lines.push(row([`${CREATIONS.toLocaleString('en')} session creations (s)`, fmt(f.creationsSeconds, 1), `${b.creations} (50,000)`, `${REFERENCE.goCreations} (50,000)`, '≤ 4 (50,000)']));
   lines.push(row(['server CPU per session creation (ms)', fmt(f.creationCpuMs, 3), '–', '–', '–']));
+  lines.push(row(['CPU per request of a bare node:http server, same load (ms)', fmt(f.bareNodeCpuMs, 3), '–', '–', '–']));
   lines.push(row(['RSS per 10,000 open sessions, memory store (MB)', fmt(f.bytesPerOpenSession === undefined ? undefined : (f.bytesPerOpenSession * 10_000) / 2 ** 20, 1), '43.6', '42.6', '≤ 19.1']));
   lines.push(row(['RSS per open session, memory store (B)', fmt(f.bytesPerOpenSession, 0), b.bytesPerSession, REFERENCE.goBytesPerSession.toLocaleString('en'), '≤ 2,000']));
   lines.push(row(['idle RSS of the server process (MB)', fmt(f.idleRssMB, 1), b.idleRss, '–', '≤ 80']));
@@ -604,6 +642,8 @@ export default async function (): Promise<void> {
       } finally {
         await server.stop();
       }
+      figures.bareNodeCpuMs = await bareNodeCpuMs(gens);
+      console.error(`  a bare node:http server answering the same requests: ${fmt(figures.bareNodeCpuMs, 3)} ms of CPU each`);
     }
 
     const redis = await startRedis({ password: PASSWORD });
