@@ -276,8 +276,27 @@ export function parseRequestorRequestAs(type: SessionType, input: unknown): Requ
 const contextShape = goObject({ '@context': z.string().optional() });
 const nestedContextShape = goObject({ request: goObject({ '@context': z.string().optional() }).optional() });
 
+/**
+ * The member of a JSON object a Go decoder would take for `name` (matched without regard to case,
+ * the last one winning, null as absent), when that member is a string or there is none; undefined
+ * otherwise, for the schema to judge.
+ */
+function stringMemberAsGo(input: unknown, name: string): string | undefined {
+  if (input === null || typeof input !== 'object' || Array.isArray(input)) return undefined;
+  let found: unknown = null;
+  for (const key in input) {
+    if (!Object.hasOwn(input, key)) continue;
+    if (key === name || key.toLowerCase() === name) found = (input as Record<string, unknown>)[key];
+  }
+  if (found === null) return '';
+  return typeof found === 'string' ? found : undefined;
+}
+
 /** The @context of a plain request ("" when absent); a non-string one is a shape error. */
 export function contextOf(input: unknown): string {
+  // Every POST /session asks, and a schema parse for one member costs more than looking.
+  const quick = stringMemberAsGo(input, '@context');
+  if (quick !== undefined) return quick;
   const shaped = contextShape.safeParse(input);
   if (!shaped.success) throw shapeError(shaped.error);
   return shaped.data['@context'] ?? '';

@@ -1,5 +1,6 @@
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { LD_CONTEXT, parseSessionRequest, requestForClient, requestorRequestToJson, sessionRequestToJson, sessionTypeOf } from '../../src/protocol/requests.js';
+import { contextOf, LD_CONTEXT, parseSessionRequest, requestForClient, requestorRequestToJson, sessionRequestToJson, sessionTypeOf } from '../../src/protocol/requests.js';
 import { parseRequestorRequest, parseRequestorRequestText } from '../../src/protocol/request-body.js';
 import {
   parseRequestorJwtClaims,
@@ -60,6 +61,25 @@ describe('body forms and @context', () => {
     expectProtocolError(() => parseRequestorRequestText('{"@context": '), 'INVALID_REQUEST');
     expectProtocolError(() => parseRequestorRequest([1, 2]), 'INVALID_REQUEST');
     expectProtocolError(() => parseRequestorRequest({ '@context': 5 }), 'INVALID_REQUEST', /@context/);
+  });
+
+  it('reads @context as a Go decoder does: any case, the last one, null as absent, else a shape error', () => {
+    const entry = fc.tuple(
+      fc.constantFrom('@context', '@CONTEXT', '@Context', '@contexts', 'context', 'disclose'),
+      fc.oneof(fc.constantFrom(null, 5, true, [], {}), fc.string({ maxLength: 4 })),
+    );
+    fc.assert(
+      fc.property(fc.array(entry, { maxLength: 6 }), (entries) => {
+        // Object.fromEntries keeps a repeated key where it first came with its last value, as JSON.parse does.
+        const input = Object.fromEntries(entries);
+        const matching = Object.entries(input).filter(([k]) => k.toLowerCase() === '@context');
+        const last = matching.length === 0 ? null : matching[matching.length - 1][1];
+        if (last === null) expect(contextOf(input)).toBe('');
+        else if (typeof last === 'string') expect(contextOf(input)).toBe(last);
+        else expectProtocolError(() => contextOf(input), 'INVALID_REQUEST', /@context/);
+      }),
+    );
+    for (const notObject of [[1], 'x', 7, null]) expectProtocolError(() => contextOf(notObject), 'INVALID_REQUEST');
   });
 
   it('a top-level @context wins over a nested request', () => {
