@@ -68,15 +68,22 @@ function socketOptions(o: ResolvedRedisOptions, host?: string, port?: number) {
   return o.tls === false ? { ...common, tls: false as const } : { ...(o.tls as ConnectionOptions), ...common, tls: true as const };
 }
 
+/** Commands one connection holds unanswered or unsent; past it a command fails at once (UNAVAILABLE). */
+const MAX_QUEUED_COMMANDS = 10_000;
+
 function clientOptions(o: ResolvedRedisOptions): RedisClientOptions {
   return {
     username: o.username,
     password: o.password,
     // While a connection is down, commands fail at once instead of waiting in the offline queue:
     // the request gets its 503 now, and nothing its caller gave up on is replayed on the next
-    // connection. Sent commands still get at most the operation timeout for their reply.
+    // connection.
     disableOfflineQueue: true,
-    commandOptions: { timeout: o.timeoutMs },
+    // No per-command timeout: the store bounds every operation itself (RedisStore's #call), and
+    // node-redis's costs an AbortSignal.timeout per command whose timer still fires, building a
+    // DOMException, seconds after the reply came (~30 µs of CPU a command, 6 commands a
+    // session). What a Redis that stops answering leaves queued is bounded here instead.
+    commandsQueueMaxLength: MAX_QUEUED_COMMANDS,
     disableClientInfo: true,
   };
 }

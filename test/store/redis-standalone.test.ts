@@ -319,6 +319,39 @@ describe('Redis store, standalone specifics', () => {
     }
   }, 30_000);
 
+  it('bounds every operation in time while Redis stops answering, and works on once it answers again', async () => {
+    const hung = await startRedis({ password: PW });
+    const store = await RedisStore.connect<TestSession>({ redisAddr: hung.addr, redisPw: PW, redisNoTls: true, redisTimeoutMs: 800 });
+    try {
+      const s = newSession();
+      await store.create(s, 60_000);
+      // The connection stays open but nothing answers: only the store's own deadline ends a call.
+      hung.child!.kill('SIGSTOP');
+      const started = Date.now();
+      const results = await Promise.allSettled([
+        ...Array.from({ length: 50 }, () => store.get(s.clientToken)),
+        store.update(s.clientToken, (cur) => ({ value: { ...cur, counter: 1 }, ttlMs: 60_000, result: 0 })),
+        store.ping(),
+      ]);
+      expect(Date.now() - started).toBeLessThan(3000);
+      for (const r of results) {
+        expect(r.status).toBe('rejected');
+        expect(((r as PromiseRejectedResult).reason as StoreError).code).toBe('UNAVAILABLE');
+      }
+      hung.child!.kill('SIGCONT');
+      // What was queued meanwhile is answered and dropped; new calls get their own answers.
+      await eventually(async () => store.ping().then(() => true, () => false), 10_000);
+      const read = await store.get(s.clientToken);
+      expect(read?.clientToken).toBe(s.clientToken);
+      const after = newSession();
+      await store.create(after, 60_000);
+      expect(await store.get(after.clientToken)).toEqual(after);
+    } finally {
+      hung.child?.kill('SIGCONT');
+      await store.close();
+    }
+  }, 30_000);
+
   it('drops a subscription ended while Redis was down once it is back, and hears the others again', async () => {
     const down = await startRedis({ password: PW });
     const options = { redisAddr: down.addr, redisPw: PW, redisNoTls: true, redisTimeoutMs: 1000 };
