@@ -1,7 +1,7 @@
 // One shape over node-redis' three clients (standalone, Sentinel, Cluster), so the store and the
 // health check are written once. Commands are routed by key, which only matters on a cluster.
 
-import { createClient, createCluster, createSentinel, type RedisClientOptions } from 'redis';
+import { createClient, createCluster, createSentinel, type RedisClientOptions } from '@redis/client';
 import type { ConnectionOptions } from 'node:tls';
 import { RedisConfigError, type RedisMode, type ResolvedRedisOptions } from './redis-options.js';
 import {

@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createClient } from 'redis';
+import { createClient } from '@redis/client';
 import { RedisStore } from '../../src/store/redis.js';
 import { describeRedis } from '../../src/store/redis-health.js';
 import { RedisConfigError, type RedisStoreOptions } from '../../src/store/redis-options.js';
