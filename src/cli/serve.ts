@@ -21,6 +21,8 @@ export async function serveCommand(flags: Record<string, unknown>, env: Env, io:
 
   const { startServer } = await import('../server/index.js');
   let server: Awaited<ReturnType<typeof startServer>>;
+  let startFailed: AbortController | undefined;
+  let stopping: Promise<'signal' | 'abort'> | undefined;
   try {
     // Loaded here rather than by the server, so the permission checks that need them run first.
     const { loadSchemes } = await import('../scheme/loader.js');
@@ -36,8 +38,15 @@ export async function serveCommand(flags: Record<string, unknown>, env: Env, io:
       );
       if (warmed) logger.debug({ sessions: warmed.sessions, ms: Math.round(warmed.ms) }, 'warmed up');
     }
+    // Listening for the stop signals before the listener opens: what follows it below awaits
+    // (modules loaded on demand), and a signal in such a moment would find no handler and kill
+    // the process outright. One that comes while the server starts stops it once it has.
+    startFailed = new AbortController();
+    stopping = stopRequested(io.signal, startFailed.signal);
     server = await startServer(options, { schemes, logger, routes });
   } catch (e) {
+    startFailed?.abort();
+    await stopping;
     logger.error(`failed to start server: ${describeStartupError(e)}`);
     return 1;
   }
@@ -54,7 +63,7 @@ export async function serveCommand(flags: Record<string, unknown>, env: Env, io:
   const updater = await startSchemeUpdater(options, loaded.useDemoScheme, server, logger);
   const trim = startIdleTrim();
 
-  const by = await stopRequested(io.signal);
+  const by = await stopping!;
   logger.info({ gracePeriod: options.shutdownGracePeriod ?? DEFAULT_SHUTDOWN_GRACE_PERIOD }, 'stopping: finishing requests in flight');
   await updater?.stop();
   trim.stop();

@@ -194,6 +194,27 @@ describe('SIGTERM with requests in flight', () => {
     expect(s.output).toMatch(/cut off/);
   }, 120_000);
 
+  it('stops gracefully on a signal that comes the moment it says it listens', async () => {
+    // What runs after the listener opens (the scheme updater, loaded on demand) must not leave a
+    // moment in which a signal finds no handler and kills the process outright.
+    const port = await freePort();
+    const s = new ServerProcess(port, args(port, 5));
+    const started = s.start(60_000);
+    started.catch(() => undefined);
+    const child = s.child!;
+    const exited = new Promise<string>((resolve) => child.once('exit', (code, signal) => resolve(`${code} ${signal}`)));
+    let sent = false;
+    const onOutput = () => {
+      if (sent || !s.output.includes('server listening')) return;
+      sent = true;
+      child.kill('SIGTERM');
+    };
+    child.stdout!.on('data', onOutput);
+    child.stderr!.on('data', onOutput);
+    expect(await within(exited, 30_000, 'process exit')).toBe('0 null');
+    expect(s.output).toMatch(/Exiting/);
+  }, 60_000);
+
   it('stops at once on a second signal', async () => {
     const s = await server(120);
     const next = await heldNextSession();
