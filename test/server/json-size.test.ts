@@ -5,7 +5,7 @@ import { jsonBytes } from '../../src/server/json-size.js';
 const exact = (v: unknown) => Buffer.byteLength(JSON.stringify(v));
 
 function deepFreeze(v: unknown): void {
-  if (v === null || typeof v !== 'object') return;
+  if (v === null || typeof v !== 'object' || ArrayBuffer.isView(v)) return;
   Object.freeze(v);
   for (const m of Object.values(v)) deepFreeze(m);
 }
@@ -22,6 +22,29 @@ describe('jsonBytes', () => {
         expect(jsonBytes(record)).toBe(exact(record));
         const next = { ...record, added: 'é€😀', gone: undefined };
         expect(jsonBytes(next)).toBe(exact(next));
+      }),
+    );
+  });
+
+  it('equals it for any value JSON.stringify takes, at any depth, frozen in part', () => {
+    const anything = fc.anything({
+      withBigInt: false,
+      withBoxedValues: true,
+      withDate: true,
+      withMap: true,
+      withSet: true,
+      withNullPrototype: true,
+      withObjectString: true,
+      withSparseArray: true,
+      withTypedArray: true,
+      withUnicodeString: true,
+    });
+    fc.assert(
+      fc.property(fc.dictionary(fc.string({ unit: 'binary' }), anything), fc.boolean(), (record, freeze) => {
+        const extra = { n: [-0, 1e21, 1.5e-7, NaN, -Infinity], f: () => 1, s: Symbol('s'), a: [undefined, () => 1, Symbol('t')] };
+        const value = { ...record, extra };
+        if (freeze) deepFreeze(record);
+        expect(jsonBytes(value)).toBe(exact(value));
       }),
     );
   });
