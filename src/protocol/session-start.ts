@@ -1,23 +1,30 @@
 // What the server adds to a validated request when it starts a session (spec §1, §3.2, §7.1,
 // §7.4): nonce and context, devMode, the augmented return URL, the session pointer and the
 // frontend's pairing hint.
-import { encodeB64, fromBytes } from '../idemix/bigint.js';
+import { encodeB64 } from '../idemix/bigint.js';
 import { pooledRandomBytes } from '../idemix/random-pool.js';
 import { attributeRequests } from './condiscon.js';
 import { ProtocolError } from './errors.js';
 import { sessionTypeOf, type RequestorRequest, type SessionRequest, type SessionType } from './requests.js';
 import { FRONTEND_MAX_VERSION, FRONTEND_MIN_VERSION } from './versions.js';
 
-/** Session nonces are uniform in [0, 2^128). */
-export function generateNonce(): bigint {
-  return fromBytes(pooledRandomBytes(16));
+/**
+ * A session nonce, uniform in [0, 2^128), in gabi's encoding (the base64 of its minimal bytes),
+ * made from the random bytes directly: going through a bigint and back cost ~5 µs a session.
+ */
+export function generateNonce(): string {
+  const bytes = pooledRandomBytes(16);
+  let start = 0;
+  while (start < bytes.length && bytes[start] === 0) start++;
+  return bytes.toString('base64', start);
 }
 
 /** The fixed session context, 1. */
 export const SESSION_CONTEXT = encodeB64(1n);
 
 export interface ServerFields {
-  nonce: bigint;
+  /** The nonce as encoded on the wire (encodeB64). */
+  nonce: string;
   /** !production */
   devMode: boolean;
 }
@@ -27,7 +34,7 @@ export function withServerFields<T extends SessionRequest>(request: T, fields: S
   // Object.assign, not a spread: Node 20's V8 takes a slow path (~2 µs) for every member added
   // to a spread copy that its source lacked, and nonce and context usually are such members.
   const out: T = Object.assign({}, request);
-  out.nonce = encodeB64(fields.nonce);
+  out.nonce = fields.nonce;
   out.context = SESSION_CONTEXT;
   if (fields.devMode) out.devMode = true;
   else if (out.devMode !== undefined) out.devMode = undefined;

@@ -1,4 +1,5 @@
 // Starting a session from an authorized requestor request (spec §3.2 steps 6–7, §7.4).
+import { encodeB64 } from '../idemix/bigint.js';
 import { validateRequestorRequest } from '../protocol/request-validation.js';
 import {
   requestForClient,
@@ -53,7 +54,7 @@ export async function startSession(ctx: ServerContext, rr: RequestorRequest, opt
   checkSdJwtRequest(ctx, validated.request);
   const tokens = newSessionTokens(opts.frontendAuth);
   const request = withServerFields(validated.request, {
-    nonce: opts.nonce ?? generateNonce(),
+    nonce: opts.nonce === undefined ? generateNonce() : encodeB64(opts.nonce),
     devMode: !ctx.options.production,
   });
   const returnUrl = augmentedReturnUrl(request, tokens.requestorToken, ctx.options.augmentClientReturnUrl);

@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { decodeB64, encodeB64 } from '../../src/idemix/bigint.js';
 import { implicitDisclosure, withImplicitDisclosure } from '../../src/protocol/chaining.js';
 import { LD_CONTEXT, parseSessionRequest, sessionRequestToJson } from '../../src/protocol/requests.js';
 import { parseRequestorRequest } from '../../src/protocol/request-body.js';
@@ -63,18 +64,29 @@ describe('server-set fields', () => {
   });
 
   it('overwrite nonce, context and devMode', () => {
-    const out = withServerFields(request, { nonce: 0xd8b19a75_9877e842_e4e26fb8_773223fen, devMode: false });
+    const out = withServerFields(request, { nonce: encodeB64(0xd8b19a75_9877e842_e4e26fb8_773223fen), devMode: false });
     expect(sessionRequestToJson(out)).toMatchObject({ nonce: '2LGadZh36ELk4m+4dzIj/g==', context: 'AQ==' });
     expect(out.devMode).toBeUndefined();
-    expect(withServerFields(request, { nonce: 1n, devMode: true }).devMode).toBe(true);
+    expect(withServerFields(request, { nonce: encodeB64(1n), devMode: true }).devMode).toBe(true);
     expect(request.nonce).toBe('AQID');
   });
 
-  it('nonces are 128-bit and fresh', () => {
-    const a = generateNonce();
-    const b = generateNonce();
-    expect(a).not.toBe(b);
-    expect(a < 1n << 128n && a >= 0n).toBe(true);
+  it('nonces are fresh 128-bit integers in their minimal encoding', () => {
+    const nonces = Array.from({ length: 20_000 }, generateNonce);
+    expect(new Set(nonces).size).toBe(nonces.length);
+    let shorter = 0;
+    let highBit = 0;
+    for (const nonce of nonces) {
+      const n = decodeB64(nonce);
+      expect(n < 1n << 128n).toBe(true);
+      expect(encodeB64(n)).toBe(nonce);
+      if (n < 1n << 120n) shorter++;
+      if (n >= 1n << 127n) highBit++;
+    }
+    // A leading zero byte (1 in 256) is dropped, not encoded; the top bit is set half the time.
+    expect(shorter).toBeGreaterThan(20);
+    expect(highBit).toBeGreaterThan(9_000);
+    expect(highBit).toBeLessThan(11_000);
   });
 
   it('return URL augmentation', () => {
