@@ -14,6 +14,7 @@ import { registerStaticSessionRoute } from './static-sessions.js';
 import { registerStaticFiles } from './static-files.js';
 import { registerHealthRoutes } from './health.js';
 import { registerMetricsRoute, registerRequestMetrics } from './metrics-http.js';
+import { lazyChildLoggerFactory } from './lazy-child-logger.js';
 import { registerRequestLog, requestId } from './request-log.js';
 import { trustProxyOf } from './trusted-proxies.js';
 import { registerSessionRateLimits } from './session-rate-limits.js';
@@ -51,6 +52,7 @@ export function buildApp(ctx: ServerContext, role: AppRole, streams: StreamRegis
     // Fastify's request log lines carry URLs, and URLs carry session tokens: request-log.ts logs instead.
     logController: new LogController({ disableRequestLogging: true }),
     genReqId: requestId,
+    childLoggerFactory: lazyChildLoggerFactory,
     trustProxy: trustProxyOf(ctx.options.trustedProxies),
     bodyLimit: bodyLimitOf(limits, ''),
     requestTimeout: timeouts.requestTimeout,
