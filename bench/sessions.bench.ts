@@ -74,6 +74,8 @@ const DISCLOSURE_ONLY = process.env.BENCH_DISCLOSURE;
 const AB_ROOT = process.env.BENCH_AB_ROOT ? resolve(process.env.BENCH_AB_ROOT) : undefined;
 const AB_ROUNDS = num('BENCH_AB_ROUNDS', 6);
 const AB_ROUND = num('BENCH_AB_ROUND', 150);
+/** Sessions each A/B server runs before the turns are measured; past STEADY_AFTER they compare steady states. */
+const AB_WARM = num('BENCH_AB_WARM', WARMUP + COLD_COUNT);
 /**
  * BENCH_AB_COLD=1: the A/B compares cold windows instead, each round on a fresh pair of servers
  * started one after the other (the order alternates between rounds), each measured alone.
@@ -435,7 +437,7 @@ async function abFigures(label: string, schemesPath: string, args: string[], gen
     const used = [0, 0];
     const done = [0, 0];
     const servers = [self, other];
-    for (const s of servers) await run(gens, 'sessions', s.base, DISCLOSURE, WARMUP + COLD_COUNT);
+    for (const s of servers) await run(gens, 'sessions', s.base, DISCLOSURE, AB_WARM);
     for (let round = 0; round < AB_ROUNDS; round++) {
       for (const [i, s] of servers.entries()) {
         const before = cpuMs(s.pid);
