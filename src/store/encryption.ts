@@ -7,7 +7,8 @@
 // new key can be put first while values sealed under older keys stay readable until they
 // expire or are rewritten.
 
-import { createCipheriv, createDecipheriv, randomBytes } from 'node:crypto';
+import { createCipheriv, createDecipheriv } from 'node:crypto';
+import { pooledRandomBytes } from '../idemix/random-pool.js';
 import { StoreError } from './store.js';
 
 export interface StoreEncryptionKey {
@@ -57,7 +58,9 @@ export function createValueCodec(keys: readonly StoreEncryptionKey[] = [], optio
   return {
     encrypting: true,
     seal(plaintext, associatedData) {
-      const iv = randomBytes(IV_BYTES);
+      // From the process's CSPRNG pool, as session tokens are: a randomBytes call per write cost
+      // ~20 µs a session in a fresh server's first sessions, each byte is handed out once either way.
+      const iv = pooledRandomBytes(IV_BYTES);
       const cipher = createCipheriv('aes-256-gcm', currentKey, iv);
       cipher.setAAD(Buffer.from(associatedData, 'utf8'));
       const body = Buffer.concat([cipher.update(plaintext, 'utf8'), cipher.final(), cipher.getAuthTag()]);
