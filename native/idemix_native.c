@@ -12,6 +12,7 @@
 
 #include <node_api.h>
 #include <openssl/bn.h>
+#include "store_gcm.h"
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -472,6 +473,8 @@ NAPI_MODULE_INIT() {
       {"modulus", NULL, js_modulus, NULL, NULL, NULL, napi_default, NULL},
       {"fixedBase", NULL, js_fixed_base, NULL, NULL, NULL, napi_default, NULL},
       {"multiExp", NULL, js_multi_exp, NULL, NULL, NULL, napi_default, NULL},
+      {"gcmSeal", NULL, js_gcm_seal, NULL, NULL, NULL, napi_default, NULL},
+      {"gcmOpen", NULL, js_gcm_open, NULL, NULL, NULL, napi_default, NULL},
   };
   if (napi_define_properties(env, exports, sizeof(props) / sizeof(props[0]), props) != napi_ok) return NULL;
   return exports;

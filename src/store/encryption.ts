@@ -7,8 +7,8 @@
 // new key can be put first while values sealed under older keys stay readable until they
 // expire or are rewritten.
 
-import { createCipheriv, createDecipheriv } from 'node:crypto';
 import { pooledRandomBytes } from '../idemix/random-pool.js';
+import { gcm as defaultGcm, GCM_TAG_BYTES, type Gcm } from './gcm.js';
 import { StoreError } from './store.js';
 
 export interface StoreEncryptionKey {
@@ -27,7 +27,6 @@ export interface ValueCodec {
 
 const PREFIX = 'enc1';
 const IV_BYTES = 12;
-const TAG_BYTES = 16;
 const KEY_ID = /^[A-Za-z0-9_-]{1,64}$/;
 
 export interface CodecOptions {
@@ -36,6 +35,8 @@ export interface CodecOptions {
    * encryption: anyone able to write to Redis could otherwise plant a forged session.
    */
   allowPlaintext?: boolean;
+  /** The AES-GCM implementation; the native one when built. Tests pick each. */
+  gcm?: Gcm;
 }
 
 /** A codec for the key ring; without keys, values are stored as plain JSON text. */
@@ -54,6 +55,7 @@ export function createValueCodec(keys: readonly StoreEncryptionKey[] = [], optio
   const [current] = keys;
   const currentKey = ring.get(current.id)!;
   const allowPlaintext = options.allowPlaintext ?? false;
+  const aes = options.gcm ?? defaultGcm;
 
   return {
     encrypting: true,
@@ -61,9 +63,7 @@ export function createValueCodec(keys: readonly StoreEncryptionKey[] = [], optio
       // From the process's CSPRNG pool, as session tokens are: a randomBytes call per write cost
       // ~20 µs a session in a fresh server's first sessions, each byte is handed out once either way.
       const iv = pooledRandomBytes(IV_BYTES);
-      const cipher = createCipheriv('aes-256-gcm', currentKey, iv);
-      cipher.setAAD(Buffer.from(associatedData, 'utf8'));
-      const body = Buffer.concat([cipher.update(plaintext, 'utf8'), cipher.final(), cipher.getAuthTag()]);
+      const body = aes.seal(currentKey, iv, associatedData, plaintext);
       return `${PREFIX}.${current.id}.${iv.toString('base64url')}.${body.toString('base64url')}`;
     },
     open(stored, associatedData) {
@@ -77,17 +77,10 @@ export function createValueCodec(keys: readonly StoreEncryptionKey[] = [], optio
       if (key === undefined) throw new StoreError('CORRUPT', `sealed with unknown store key ${parts[1]}`);
       const iv = Buffer.from(parts[2], 'base64url');
       const body = Buffer.from(parts[3], 'base64url');
-      if (iv.length !== IV_BYTES || body.length < TAG_BYTES) throw new StoreError('CORRUPT', 'malformed sealed session');
-      try {
-        const decipher = createDecipheriv('aes-256-gcm', key, iv, { authTagLength: TAG_BYTES });
-        decipher.setAAD(Buffer.from(associatedData, 'utf8'));
-        decipher.setAuthTag(body.subarray(body.length - TAG_BYTES));
-        return Buffer.concat([decipher.update(body.subarray(0, body.length - TAG_BYTES)), decipher.final()]).toString(
-          'utf8',
-        );
-      } catch (cause) {
-        throw new StoreError('CORRUPT', 'sealed session does not open', { cause });
-      }
+      if (iv.length !== IV_BYTES || body.length < GCM_TAG_BYTES) throw new StoreError('CORRUPT', 'malformed sealed session');
+      const plaintext = aes.open(key, iv, associatedData, body);
+      if (plaintext === null) throw new StoreError('CORRUPT', 'sealed session does not open');
+      return plaintext;
     },
   };
 }

@@ -1,6 +1,6 @@
-// Loads the optional native multi-exponentiation addon (native/idemix_native.c, built by
-// `npm install` through native/build.mjs). Absent, unloadable, or disabled with IRMA_NATIVE=0,
-// src/idemix computes the same results through node:crypto alone.
+// Loads the optional native addon (native/idemix_native.c for multi-exponentiation, native/store_gcm.c
+// for sealing stored sessions; built by `npm install` through native/build.mjs). Absent, unloadable,
+// or disabled with IRMA_NATIVE=0, the same results come from node:crypto alone.
 import { existsSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
@@ -19,6 +19,10 @@ export interface NativeBinding {
   fixedBase(mod: ModulusHandle, base: Buffer, spacing: number, window: number, maxChunks: number): TableHandle;
   /** Π tables_i^tableExps_i · Π bases_j^exps_j mod n, big-endian with n's byte length. */
   multiExp(mod: ModulusHandle, tables: TableHandle[], tableExps: Buffer[], bases: Buffer[], exps: Buffer[]): Buffer;
+  /** AES-256-GCM of a string's UTF-8 bytes: ciphertext || 16-byte tag. Absent from older builds. */
+  gcmSeal?(key: Buffer, iv: Buffer, aad: string, plaintext: string): Buffer;
+  /** The UTF-8 plaintext of ciphertext || tag, or null when the tag does not verify. */
+  gcmOpen?(key: Buffer, iv: Buffer, aad: string, body: Buffer): string | null;
 }
 
 const ADDON = join('build', 'Release', 'idemix_native.node');
