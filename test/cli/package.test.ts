@@ -44,8 +44,8 @@ describe('npm pack', () => {
   it('ships the compiled server, the bin, README, LICENSE and the native addon source; no TypeScript, tests or build state', async () => {
     const { stdout } = await run('tar', ['-tzf', tarball]);
     const files = stdout.trim().split('\n').map((f) => f.replace(/^package\//, ''));
-    expect(files).toEqual(expect.arrayContaining(['package.json', 'README.md', 'LICENSE', 'bin/irma-server.js', 'dist/cli/main.js', 'dist/server/proof-worker.js', 'binding.gyp', 'native/idemix_native.c', 'native/build.mjs']));
-    for (const f of files) expect(f).toMatch(/^(package\.json|README\.md|LICENSE|bin\/irma-server\.js|dist\/.+\.js|binding\.gyp|native\/(idemix_native\.c|build\.mjs))$/);
+    expect(files).toEqual(expect.arrayContaining(['package.json', 'README.md', 'LICENSE', 'bin/irma-server.js', 'dist/cli/main.js', 'dist/server/proof-worker.js', 'binding.gyp', 'native/idemix_native.c', 'native/store_gcm.c', 'native/store_gcm.h', 'native/build.mjs']));
+    for (const f of files) expect(f).toMatch(/^(package\.json|README\.md|LICENSE|bin\/irma-server\.js|dist\/.+\.js|binding\.gyp|native\/(idemix_native\.c|store_gcm\.[ch]|build\.mjs))$/);
     const shipped = JSON.parse((await run('tar', ['-xzOf', tarball, 'package/package.json'])).stdout) as { bin: Record<string, string> };
     expect(shipped.bin).toEqual({ 'irma-server': 'bin/irma-server.js' });
   });
