@@ -104,8 +104,12 @@ export async function streamStatus(
   raw.flushHeaders();
   // The response closes when the browser hangs up (or when we end it).
   raw.on('close', end);
+  let heard = false;
   try {
-    unsubscribe = await ctx.store.subscribe(ct, deliver);
+    unsubscribe = await ctx.store.subscribe(ct, (value) => {
+      heard = true;
+      deliver(value);
+    });
   } catch (err) {
     end();
     throw err;
@@ -117,8 +121,11 @@ export async function streamStatus(
   raw.write('event: open\n\n');
   // A change committed between the caller's read and the subscription would otherwise be lost.
   const current = await ctx.store.get(ct).catch(() => undefined);
-  if (current) deliver(current);
-  else end();
+  // Not once a change has been heard: the read's reply can arrive after a newer change's event (two
+  // Redis connections), and the stream would go back, CONNECTED then INITIALIZED. Anything
+  // committed after the subscription is heard, so the events carry whatever is newer than it.
+  if (!current) end();
+  else if (!heard) deliver(current);
   // The deadline watcher commits the TIMEOUT, which reaches this stream as any change does.
   if (!ended && current) ctx.deadlines.watch(current);
 }

@@ -122,3 +122,44 @@ describe('status events', () => {
     expect(active).toBe(0);
   });
 });
+
+describe('status events racing the first read', () => {
+  it('never go back when the read after subscribing answers after a newer change was heard', async () => {
+    // The read is held until the app has connected and its change has been delivered, as a
+    // Redis reply on the command connection can trail an event on the subscriber connection.
+    let holdRead: Promise<void> | undefined;
+    let subscribed = false;
+    class LateReadStore extends MemoryStore<Session> {
+      override async subscribe(ct: string, listener: (value: Session) => void) {
+        const unsubscribe = await super.subscribe(ct, listener);
+        subscribed = true;
+        return unsubscribe;
+      }
+      override async get(ct: string) {
+        const value = await super.get(ct);
+        if (holdRead && subscribed) {
+          const hold = holdRead;
+          holdRead = undefined;
+          await hold;
+        }
+        return value;
+      }
+    }
+    const l = await startLive({ sse: true }, new LateReadStore());
+    cleanup.push(() => l.running.close());
+    const s = await start(l);
+    let connected!: () => void;
+    holdRead = new Promise<void>((r) => (connected = r));
+    const stream = collect(await fetch(`${l.base}/session/${s.token}/statusevents`));
+    await stream.until('event: open');
+    // the read after subscribing is being held
+    for (let i = 0; i < 200 && holdRead !== undefined; i++) await new Promise((r) => setTimeout(r, 5));
+    expect(holdRead).toBeUndefined();
+    expect((await fetch(`${l.base}/irma/session/${s.ct}`, { headers: APP_HEADERS })).status).toBe(200);
+    await stream.until('CONNECTED');
+    connected();
+    await new Promise((r) => setTimeout(r, 50));
+    expect(stream.state.text).not.toContain('INITIALIZED');
+    stream.cancel();
+  });
+});
