@@ -10,6 +10,7 @@ import {
   conDisConSchema,
   conDisConToJson,
   type AttributeConDisCon,
+  type AttributeRequestJson,
 } from './condiscon.js';
 import {
   credentialRequestForClient,
@@ -17,6 +18,7 @@ import {
   credentialRequestToJson,
   type CredentialRequest,
 } from './credential-request.js';
+import { deepFreeze } from './deep-freeze.js';
 import { describeZodError, goInt, goObject, goRecord, goUint } from './decode.js';
 import { ProtocolError } from './errors.js';
 import { partsCount } from './identifiers.js';
@@ -316,6 +318,23 @@ export function sessionTypeOfContext(context: string): SessionType | undefined {
 // ---- serialising ---------------------------------------------------------------------------
 
 /** The request's wire form, members in the reference's order, empty members left out. */
+/** The JSON of frozen condiscons (requests parsed once for many sessions), made once and frozen too. */
+const frozenDiscloseJson = new WeakMap<AttributeConDisCon, AttributeRequestJson[][][]>();
+
+/**
+ * A frozen condiscon's JSON is itself frozen and the same object every time, so the sessions of one
+ * request hold one copy, which the store shares and measures once.
+ */
+function discloseJson(cdc: AttributeConDisCon): AttributeRequestJson[][][] {
+  if (!Object.isFrozen(cdc)) return conDisConToJson(cdc);
+  let json = frozenDiscloseJson.get(cdc);
+  if (json === undefined) {
+    json = deepFreeze(conDisConToJson(cdc));
+    frozenDiscloseJson.set(cdc, json);
+  }
+  return json;
+}
+
 export function sessionRequestToJson(request: SessionRequest): Record<string, unknown> {
   const out: Record<string, unknown> = { '@context': request['@context'] };
   if (request.context !== undefined) out.context = request.context;
@@ -326,7 +345,7 @@ export function sessionRequestToJson(request: SessionRequest): Record<string, un
   if (request.clientReturnUrl) out.clientReturnUrl = request.clientReturnUrl;
   if (request.augmentReturnUrl) out.augmentReturnUrl = true;
   if (request.host) out.host = request.host;
-  if (request.disclose.length > 0) out.disclose = conDisConToJson(request.disclose);
+  if (request.disclose.length > 0) out.disclose = discloseJson(request.disclose);
   if (request.labels && Object.keys(request.labels).length > 0) out.labels = request.labels;
   if (request.skipExpiryCheck?.length) out.skipExpiryCheck = request.skipExpiryCheck;
   switch (request['@context']) {

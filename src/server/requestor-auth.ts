@@ -7,7 +7,8 @@ import { parseRequestorJwtClaims } from '../protocol/requestor-jwt.js';
 import { checkJsonBounds } from '../protocol/json-bounds.js';
 import { checkRequestShape } from '../protocol/request-shape.js';
 import { jsonBoundsOf, limitsOf, type Limits } from './limits.js';
-import type { RequestorRequest } from '../protocol/requests.js';
+import { LD_CONTEXT, type RequestorRequest } from '../protocol/requests.js';
+import { RequestMemo } from './request-memo.js';
 import { sameSecret } from '../session/tokens.js';
 import { loadJose } from './jose.js';
 import type { ServerOptions, RequestorOptions } from './options.js';
@@ -23,6 +24,7 @@ const NOT_AUTHENTICATED = 'request could not be authenticated';
 export class RequestorAuthenticator {
   readonly #publicKeys = new Map<string, KeyObject>();
   readonly #limits: Limits;
+  readonly #parsed = new RequestMemo<RequestorRequest>();
 
   constructor(
     private readonly options: ServerOptions,
@@ -37,7 +39,13 @@ export class RequestorAuthenticator {
       contentType,
       authorization,
       body,
-      (text) => parseRequestorRequestText(text, this.#limits),
+      (text, requestor) =>
+        this.#parsed.parse(
+          requestor,
+          text,
+          (t) => parseRequestorRequestText(t, this.#limits),
+          (rr) => rr.request['@context'] !== LD_CONTEXT.issuing,
+        ),
       (payload) => {
         checkRequestShape(payload, this.#limits);
         return parseRequestorJwtClaims(payload).request;
@@ -46,14 +54,14 @@ export class RequestorAuthenticator {
   }
 
   /**
-   * The same authentication for another body (POST /revocation): `fromText` parses a JSON body,
-   * `fromClaims` a verified JWT's claims. The requestor is always the one whose key verified.
+   * The same authentication for another body (POST /revocation): `fromText` parses a JSON body
+   * (told whose it is), `fromClaims` a verified JWT's claims. The requestor is always the one whose key verified.
    */
   async authenticateAs<T>(
     contentType: string | undefined,
     authorization: string | undefined,
     body: string,
-    fromText: (text: string) => T,
+    fromText: (text: string, requestor: string) => T,
     fromClaims: (payload: JWTPayload) => T,
   ): Promise<{ requestor: string; request: T }> {
     const type = (contentType ?? '').toLowerCase();
@@ -62,10 +70,10 @@ export class RequestorAuthenticator {
     throw new ProtocolError('INVALID_REQUEST', `Unsupported Content-Type: ${contentType ?? ''}`);
   }
 
-  #json<T>(authorization: string | undefined, body: string, fromText: (text: string) => T): { requestor: string; request: T } {
+  #json<T>(authorization: string | undefined, body: string, fromText: (text: string, requestor: string) => T): { requestor: string; request: T } {
     if (this.options.noAuth) {
       if (authorization !== undefined) throw new ProtocolError('INVALID_REQUEST', NOT_AUTHENTICATED);
-      return { requestor: '', request: fromText(body) };
+      return { requestor: '', request: fromText(body, '') };
     }
     if (authorization === undefined) throw new ProtocolError('INVALID_REQUEST', NOT_AUTHENTICATED);
     // Every configured token is compared, so the time taken does not reveal which one matched.
@@ -74,7 +82,7 @@ export class RequestorAuthenticator {
       if (r.authMethod === 'token' && sameSecret(authorization, r.key) && requestor === undefined) requestor = name;
     }
     if (requestor === undefined) throw new ProtocolError('UNAUTHORIZED');
-    return { requestor, request: fromText(body) };
+    return { requestor, request: fromText(body, requestor) };
   }
 
   async #jwt<T>(authorization: string | undefined, body: string, fromClaims: (payload: JWTPayload) => T): Promise<{ requestor: string; request: T }> {

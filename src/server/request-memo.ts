@@ -1,0 +1,50 @@
+// Parsed POST /session bodies by their text. A website starts the same request over and over (a
+// login page asks for the same attributes every time), and parsing it (JSON, the Go-compatible
+// schema) was the largest single cost of a session start; a hit also hands out the same frozen
+// sub-trees each time, which the session store then shares and measures once instead of per session.
+//
+// Entries belong to the requestor that sent them, so one requestor cannot learn from timing whether
+// another recently sent some body. Issuance requests are never kept: they carry personal attribute
+// values, and the time a start takes must not tell anyone whether such a body was seen.
+
+/** Bodies kept at once; the least recently used one goes first. */
+export const MEMO_ENTRIES = 64;
+/** Longer bodies are parsed every time: they are rarely repeated, and this bounds the memo's memory. */
+export const MEMO_MAX_CHARS = 8192;
+
+import { deepFreeze } from '../protocol/deep-freeze.js';
+
+interface Entry<T> {
+  requestor: string;
+  value: T;
+}
+
+export class RequestMemo<T extends object> {
+  readonly #entries = new Map<string, Entry<T>>();
+
+  /**
+   * `parse(text)` frozen, from memory when `requestor` parsed this text before. Errors are not
+   * kept. A result `keep` refuses is handed out frozen all the same, and parsed again next time.
+   */
+  parse(requestor: string, text: string, parse: (text: string) => T, keep: (value: T) => boolean): T {
+    if (text.length > MEMO_MAX_CHARS) return parse(text);
+    const hit = this.#entries.get(text);
+    if (hit !== undefined && hit.requestor === requestor) {
+      // Most recently used last: Map keeps insertion order.
+      this.#entries.delete(text);
+      this.#entries.set(text, hit);
+      return hit.value;
+    }
+    const value = deepFreeze(parse(text));
+    if (keep(value)) {
+      this.#entries.delete(text);
+      this.#entries.set(text, { requestor, value });
+      if (this.#entries.size > MEMO_ENTRIES) this.#entries.delete(this.#entries.keys().next().value as string);
+    }
+    return value;
+  }
+
+  get size(): number {
+    return this.#entries.size;
+  }
+}
