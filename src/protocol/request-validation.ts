@@ -155,13 +155,31 @@ function prepareCredential(
 /**
  * Checks a requestor request against the schemes and returns a copy ready to start: for
  * issuance with keyCounter, validity and randomblindIDs filled. Failures are INVALID_REQUEST
- * carrying the reference's message.
+ * carrying the reference's message. For a frozen request the copy is frozen too, and the same each time.
  */
 export function validateRequestorRequest(
   rr: RequestorRequest,
   schemes: SchemeRegistry,
   opts: RequestValidationOptions,
 ): RequestorRequest {
+  // Issuance fills in values that depend on the time; the other checks depend only on these.
+  if (!Object.isFrozen(rr) || rr.request['@context'] === LD_CONTEXT.issuing) return validate(rr, schemes, opts);
+  const augment = opts.augmentClientReturnUrl ?? false;
+  const known = validatedFrozen.get(rr);
+  if (known !== undefined && known.schemes === schemes && known.augment === augment) return known.result;
+  const result = validate(rr, schemes, opts);
+  Object.freeze(result.request);
+  validatedFrozen.set(rr, { schemes, augment, result: Object.freeze(result) });
+  return result;
+}
+
+/**
+ * Frozen requests (a body parsed once for many sessions) and what their check gave, for as long as
+ * the request lives: a scheme update brings a new registry, which is checked again.
+ */
+const validatedFrozen = new WeakMap<RequestorRequest, { schemes: SchemeRegistry; augment: boolean; result: RequestorRequest }>();
+
+function validate(rr: RequestorRequest, schemes: SchemeRegistry, opts: RequestValidationOptions): RequestorRequest {
   // Nothing below edits what it was given: the credentials it fills are new objects.
   const request = { ...rr.request };
   checkIdentifiers(request, schemes);

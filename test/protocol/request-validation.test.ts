@@ -3,6 +3,7 @@ import { LD_CONTEXT, type IssuanceRequest, type RequestorRequest } from '../../s
 import { parseRequestorRequest } from '../../src/protocol/request-body.js';
 import { addMonths, validateRequestorRequest, type RequestValidationOptions } from '../../src/protocol/request-validation.js';
 import type { SchemeRegistry } from '../../src/scheme/types.js';
+import { deepFreeze } from '../../src/protocol/deep-freeze.js';
 import { RECORDED_AT, connectCall, expectProtocolError, referenceSchemes, vectors, withOverrides } from './fixtures.js';
 
 let schemes: SchemeRegistry;
@@ -214,5 +215,27 @@ describe('issuance', () => {
       'INVALID_REQUEST',
       `requested number of sdjwts (201) is higher than maximum allowed amount (200) for ${FULLNAME}`,
     );
+  });
+});
+
+describe('frozen requests (a body parsed once for many sessions)', () => {
+  it('are checked once per registry and option, and issuance every time', () => {
+    const rr = deepFreeze(disclosure([[['irma-demo.MijnOverheid.fullName.firstname']]], { augmentReturnUrl: true, clientReturnUrl: 'https://x/' }));
+    const first = validate(rr, { augmentClientReturnUrl: true });
+    expect(Object.isFrozen(first) && Object.isFrozen(first.request)).toBe(true);
+    expect(validate(rr, { augmentClientReturnUrl: true })).toBe(first);
+    // the server option is part of the answer
+    expectProtocolError(() => validate(rr), 'INVALID_REQUEST', 'augmenting client return url not enabled in server configuration');
+    // a scheme update brings a registry without the scheme: checked again, and refused
+    const without: SchemeRegistry = Object.assign(Object.create(schemes) as SchemeRegistry, {
+      scheme: (id: string) => (id === 'irma-demo' ? undefined : schemes.scheme(id)),
+    });
+    expectProtocolError(() => validate(rr, { augmentClientReturnUrl: true }, without), 'INVALID_REQUEST', 'Unknown identifiers: irma-demo');
+    expect(validate(rr, { augmentClientReturnUrl: true })).toBe(first);
+
+    const iss = deepFreeze(issuance([{ credential: FULLNAME, attributes: fullName }]));
+    const a = validate(iss, { now: NOW });
+    const b = validate(iss, { now: NOW + 86_400 });
+    expect(credentialsOf(b)[0].validity).toBe(credentialsOf(a)[0].validity! + 86_400);
   });
 });
