@@ -22,6 +22,9 @@ export function routeOf(request: FastifyRequest): string {
   return request.routeOptions.url ?? '(unmatched)';
 }
 
+/** pino's loggers (and the lazy child standing in for one) can say whether a level is written. */
+type Leveled = { isLevelEnabled?: (level: string) => boolean };
+
 export function registerRequestLog(app: FastifyInstance): void {
   // Callback hooks, not async ones: every request runs them, and a promise each costs more than they do.
   app.addHook('onRequest', (request, reply, done) => {
@@ -29,6 +32,8 @@ export function registerRequestLog(app: FastifyInstance): void {
     done();
   });
   app.addHook('onResponse', (request, reply, done) => {
+    // Fastify builds routeOptions anew at each read: not for a line that would not be written.
+    if ((request.log as Leveled).isLevelEnabled?.('info') === false) return done();
     request.log.info(
       {
         method: request.method,
