@@ -10,7 +10,7 @@ import { RequestorAuthenticator } from './requestor-auth.js';
 import { registerRevocationRequestorRoute } from './revocation-requestor.js';
 import { bodyText, header } from './request-parts.js';
 import { sessionResult } from './result.js';
-import { limitSessionStartsOf } from './session-rate-limits.js';
+import { limitSessionStartsOf, sessionStartsLimited } from './session-rate-limits.js';
 import { startSession } from './session-factory.js';
 import { clientTokenOf, load, transact } from './session-runner.js';
 import { streamStatus, type StreamRegistry } from './sse.js';
@@ -44,7 +44,7 @@ export function registerRequestorRoutes(app: FastifyInstance, ctx: ServerContext
       bodyText(request),
     );
     authorize({ options: ctx.options, urlHost: urlHost() }, requestor, rr);
-    await limitSessionStartsOf(request, reply, requestor);
+    if (sessionStartsLimited(request)) await limitSessionStartsOf(request, reply, requestor);
     if (rr.nextSession && !rr.nextSession.url) {
       throw new ProtocolError('INVALID_REQUEST', 'nextSession provided with empty URL');
     }

@@ -59,6 +59,11 @@ async function enforce(check: Check | undefined, request: FastifyRequest, reply:
   throw new ProtocolError('TOO_MANY_REQUESTS', `too many sessions started ${what}, try again later`);
 }
 
+/** Whether starts are counted per requestor at all; without limits a start need not wait for the check. */
+export function sessionStartsLimited(request: FastifyRequest): boolean {
+  return request.server.irmaSessionRateLimits?.requestor !== undefined;
+}
+
 /** Counts the session start against the requestor's allowance; 429 TOO_MANY_REQUESTS when used up. */
 export async function limitSessionStartsOf(request: FastifyRequest, reply: FastifyReply, requestor: string): Promise<void> {
   const check = request.server.irmaSessionRateLimits?.requestor;

@@ -26,9 +26,10 @@ export class Drain {
 
   /** Adds the `Connection: close` header to responses sent while draining. */
   watch(app: FastifyInstance): void {
-    app.addHook('onSend', async (_request, reply, payload) => {
+    // A callback hook: every response runs it, and an async one costs a promise each.
+    app.addHook('onSend', (_request, reply, payload, done) => {
       if (this.#draining) reply.header('connection', 'close');
-      return payload;
+      done(null, payload);
     });
   }
 
