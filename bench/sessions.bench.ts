@@ -17,6 +17,7 @@
 // Profiling: BENCH_NODE_ARGS (and BENCH_AB_NODE_ARGS for BENCH_AB_ROOT's server) are node flags for
 // the server process, e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof" (a profile per thread);
 // BENCH_SELF_ARGS are server flags for this checkout's server in the A/B, e.g. "--crypto-workers 0".
+// With BENCH_AB_ROOT, BENCH_ONLY=creations compares session creations (turns of CREATIONS / 10).
 //
 // Prints a markdown table; writes the same figures as JSON to bench/results/ (not committed).
 import { spawn, execFileSync, type ChildProcess } from 'node:child_process';
@@ -457,6 +458,35 @@ async function abFigures(label: string, schemesPath: string, args: string[], gen
   }
 }
 
+const CREATIONS_AB = 'session creation';
+
+/**
+ * Session creations on a server of each checkout running side by side, taking turns at batches of
+ * CREATIONS / 10 after as many unmeasured ones each (the order alternates): medians of AB_ROUNDS turns.
+ * A single creations run moved by 20% between runs minutes apart, more than most changes.
+ */
+async function abCreationFigures(schemesPath: string, gens: LoadGen[], figures: Figures): Promise<void> {
+  const selfArgs = (process.env.BENCH_SELF_ARGS ?? '').split(' ').filter(Boolean);
+  const servers = [await startServer(schemesPath, selfArgs), await startServer(schemesPath, [], join(AB_ROOT!, 'dist', 'cli', 'main.js'))];
+  const batch = Math.max(1000, Math.round(CREATIONS / 10));
+  try {
+    for (const s of servers) await run(gens, 'starts', s.base, DISCLOSURE, batch, CREATION_CONNECTIONS);
+    const used: [number[], number[]] = [[], []];
+    for (let round = 0; round < AB_ROUNDS; round++) {
+      for (const i of round % 2 === 0 ? [0, 1] : [1, 0]) {
+        const before = cpuMs(servers[i].pid);
+        const r = await run(gens, 'starts', servers[i].base, DISCLOSURE, batch, CREATION_CONNECTIONS);
+        used[i].push((cpuMs(servers[i].pid) - before) / Math.max(1, r.ok));
+      }
+    }
+    (figures.ab ??= {})[CREATIONS_AB] = { self: median(used[0]), other: median(used[1]) };
+    const pairs = used[0].map((x, i) => `${fmt(x, 3)}/${fmt(used[1][i], 3)}`).join(' ');
+    console.error(`  A/B creations: ${fmt(median(used[0]), 3)} ms here, ${fmt(median(used[1]), 3)} ms in ${AB_ROOT} per creation (turns here/there: ${pairs})`);
+  } finally {
+    for (const s of servers) await s.stop();
+  }
+}
+
 /** Cold windows of fresh servers of both checkouts, AB_ROUNDS pairs; per-round figures and their means. */
 async function abColdFigures(label: string, startSelf: () => Promise<Server>, startOther: () => Promise<Server>, gens: LoadGen[], figures: Figures): Promise<void> {
   const cold: [number[], number[]] = [[], []];
@@ -551,7 +581,8 @@ function table(f: Figures): string {
   lines.push(row(['idle RSS of the server process (MB)', fmt(f.idleRssMB, 1), b.idleRss, '–', '≤ 80']));
   lines.push(row(['idle RSS after a first session (MB)', fmt(f.rssAfterSessionMB, 1), '(workers started with it)', '–', '–']));
   for (const [label, ab] of Object.entries(f.ab ?? {})) {
-    lines.push(row([`A/B, taking turns: disclosure CPU/session, ${label} (ms)`, fmt(ab.self), `${fmt(ab.other)} (${AB_ROOT})`, '–', '–']));
+    const what = label === CREATIONS_AB ? `server CPU per ${label}` : `disclosure CPU/session, ${label}`;
+    lines.push(row([`A/B, taking turns: ${what} (ms)`, fmt(ab.self, label === CREATIONS_AB ? 3 : 2), `${fmt(ab.other, label === CREATIONS_AB ? 3 : 2)} (${AB_ROOT})`, '–', '–']));
   }
   if (f.scaling) {
     const s = f.scaling;
@@ -597,9 +628,10 @@ export default async function (): Promise<void> {
     }
 
     if (AB_ROOT) {
-      await abFigures('memory, public keys', publicOnly, [], gens, figures);
-      await abFigures('memory, private keys', REFERENCE_SCHEMES, [], gens, figures);
-      if (DISCLOSURE_ONLY?.split(';').some((l) => l.startsWith('redis'))) {
+      if (want('creations')) await abCreationFigures(publicOnly, gens, figures);
+      if (want('disclosure')) await abFigures('memory, public keys', publicOnly, [], gens, figures);
+      if (want('disclosure')) await abFigures('memory, private keys', REFERENCE_SCHEMES, [], gens, figures);
+      if (want('disclosure') && DISCLOSURE_ONLY?.split(';').some((l) => l.startsWith('redis'))) {
         const redis = await startRedis({ password: PASSWORD });
         const args = ['--store-type', 'redis', '--redis-addr', redis.addr, '--redis-pw', PASSWORD, '--redis-no-tls'];
         await abFigures('redis, public keys', publicOnly, args, gens, figures);
