@@ -3,9 +3,11 @@
 // schema) was the largest single cost of a session start; a hit also hands out the same frozen
 // sub-trees each time, which the session store then shares and measures once instead of per session.
 //
-// Entries belong to the requestor that sent them, so one requestor cannot learn from timing whether
-// another recently sent some body. Issuance requests are never kept: they carry personal attribute
-// values, and the time a start takes must not tell anyone whether such a body was seen.
+// Entries belong to the requestor that sent them (the key is requestor and text), so one requestor's
+// timing says nothing about the bodies of another: neither whether another sent the same text, nor,
+// since another's same text makes an entry of its own, whether its own entry was replaced. Under
+// no_auth every caller is the same requestor, as every caller may start any session. Issuance
+// requests are never kept: they carry personal attribute values.
 
 /** Bodies kept at once; the least recently used one goes first. */
 export const MEMO_ENTRIES = 64;
@@ -14,13 +16,9 @@ export const MEMO_MAX_CHARS = 8192;
 
 import { deepFreeze } from '../protocol/deep-freeze.js';
 
-interface Entry<T> {
-  requestor: string;
-  value: T;
-}
-
 export class RequestMemo<T extends object> {
-  readonly #entries = new Map<string, Entry<T>>();
+  /** By requestor, NUL, text: unambiguous, as text that parses (valid JSON) holds no raw NUL. */
+  readonly #entries = new Map<string, T>();
 
   /**
    * `parse(text)` frozen, from memory when `requestor` parsed this text before. Errors are not
@@ -28,17 +26,17 @@ export class RequestMemo<T extends object> {
    */
   parse(requestor: string, text: string, parse: (text: string) => T, keep: (value: T) => boolean): T {
     if (text.length > MEMO_MAX_CHARS) return parse(text);
-    const hit = this.#entries.get(text);
-    if (hit !== undefined && hit.requestor === requestor) {
+    const key = `${requestor}\u0000${text}`;
+    const hit = this.#entries.get(key);
+    if (hit !== undefined) {
       // Most recently used last: Map keeps insertion order.
-      this.#entries.delete(text);
-      this.#entries.set(text, hit);
-      return hit.value;
+      this.#entries.delete(key);
+      this.#entries.set(key, hit);
+      return hit;
     }
     const value = deepFreeze(parse(text));
     if (keep(value)) {
-      this.#entries.delete(text);
-      this.#entries.set(text, { requestor, value });
+      this.#entries.set(key, value);
       if (this.#entries.size > MEMO_ENTRIES) this.#entries.delete(this.#entries.keys().next().value as string);
     }
     return value;

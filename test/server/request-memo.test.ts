@@ -29,7 +29,12 @@ describe('RequestMemo', () => {
     expect(() => first.a.b.push(3)).toThrow(TypeError);
     // another text, another requestor: parsed anew
     expect(memo.parse('r', '{"a":{"b":[1,2]} }', parse, always)).not.toBe(first);
-    expect(memo.parse('other', '{"a":{"b":[1,2]}}', parse, always)).not.toBe(first);
+    const others = memo.parse('other', '{"a":{"b":[1,2]}}', parse, always);
+    expect(others).not.toBe(first);
+    expect(calls()).toBe(3);
+    // and the other's entry is its own: the first requestor's stays a hit, and so does the other's
+    expect(memo.parse('r', '{"a":{"b":[1,2]}}', parse, always)).toBe(first);
+    expect(memo.parse('other', '{"a":{"b":[1,2]}}', parse, always)).toBe(others);
     expect(calls()).toBe(3);
   });
 
