@@ -317,7 +317,6 @@ export function sessionTypeOfContext(context: string): SessionType | undefined {
 
 // ---- serialising ---------------------------------------------------------------------------
 
-/** The request's wire form, members in the reference's order, empty members left out. */
 /** The JSON of frozen condiscons (requests parsed once for many sessions), made once and frozen too. */
 const frozenDiscloseJson = new WeakMap<AttributeConDisCon, AttributeRequestJson[][][]>();
 
@@ -335,6 +334,7 @@ function discloseJson(cdc: AttributeConDisCon): AttributeRequestJson[][][] {
   return json;
 }
 
+/** The request's wire form, members in the reference's order, empty members left out. */
 export function sessionRequestToJson(request: SessionRequest): Record<string, unknown> {
   const out: Record<string, unknown> = { '@context': request['@context'] };
   if (request.context !== undefined) out.context = request.context;

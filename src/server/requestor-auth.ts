@@ -55,7 +55,8 @@ export class RequestorAuthenticator {
 
   /**
    * The same authentication for another body (POST /revocation): `fromText` parses a JSON body
-   * (told whose it is), `fromClaims` a verified JWT's claims. The requestor is always the one whose key verified.
+   * (told whose it is), `fromClaims` a verified JWT's claims. The requestor is always the one
+   * whose key verified.
    */
   async authenticateAs<T>(
     contentType: string | undefined,
