@@ -17,6 +17,7 @@ import { registerMetricsRoute, registerRequestMetrics } from './metrics-http.js'
 import { lazyChildLoggerFactory } from './lazy-child-logger.js';
 import { registerRequestLog, requestId } from './request-log.js';
 import { trustProxyOf } from './trusted-proxies.js';
+import { lazySchemaCompilers } from './schema-compilers.js';
 import { registerSessionRateLimits } from './session-rate-limits.js';
 
 /** Which APIs one listener serves: all, or (with a separate client port) one side each. */
@@ -62,6 +63,7 @@ export function buildApp(ctx: ServerContext, role: AppRole, streams: StreamRegis
     forceCloseConnections: 'idle',
     return503OnClosing: false,
     routerOptions: { ignoreTrailingSlash: true },
+    schemaController: lazySchemaCompilers,
   });
   limitConnections(app.server, limits);
   const prefix = prefixOf(ctx.options.apiPrefix);

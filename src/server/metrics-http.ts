@@ -7,6 +7,7 @@ import type { Session } from '../session/session.js';
 import type { SessionStore } from '../store/store.js';
 import { registerHealthRoutes } from './health.js';
 import type { ServerMetrics } from './metrics.js';
+import { lazySchemaCompilers } from './schema-compilers.js';
 import { routeOf } from './request-log.js';
 
 const ERROR_TYPE = /^[A-Z_]{1,40}$/;
@@ -41,7 +42,12 @@ export function registerMetricsRoute(app: FastifyInstance, metrics: ServerMetric
 
 /** The listener of metrics_port: /metrics and the health checks, nothing of the IRMA APIs. */
 export function buildMetricsApp(metrics: ServerMetrics, store: SessionStore<Session>, logger: FastifyBaseLogger): FastifyInstance {
-  const app = Fastify({ loggerInstance: logger.child({ listener: 'metrics' }), disableRequestLogging: true, forceCloseConnections: true });
+  const app = Fastify({
+    loggerInstance: logger.child({ listener: 'metrics' }),
+    disableRequestLogging: true,
+    forceCloseConnections: true,
+    schemaController: lazySchemaCompilers,
+  });
   registerMetricsRoute(app, metrics);
   registerHealthRoutes(app, store);
   return app;
