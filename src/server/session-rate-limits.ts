@@ -4,7 +4,7 @@
 // @fastify/rate-limit: in memory, or with the Redis store in Redis, shared by every process.
 // The reference server has none, so they are off unless configured, except in production.
 import { createHash } from 'node:crypto';
-import rateLimit, { type FastifyRateLimitStoreCtor } from '@fastify/rate-limit';
+import type { FastifyRateLimitStoreCtor } from '@fastify/rate-limit';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { ProtocolError } from '../protocol/errors.js';
 import type { ScriptRunner } from '../store/process-liveness.js';
@@ -83,7 +83,8 @@ export function registerSessionRateLimits(app: FastifyInstance, ctx: ServerConte
   const limiters: Limiters = {};
   app.decorate('irmaSessionRateLimits', limiters);
   const scripts = ctx.scripts;
-  app.register(rateLimit, {
+  // Loaded only when a limit is set: without one, its code would only take memory.
+  app.register(import('@fastify/rate-limit'), {
     global: false,
     timeWindow: settings.windowMs,
     ...(scripts ? { store: redisCounterStore(scripts) } : {}),
